@@ -1,0 +1,62 @@
+/*
+ * verify.h - the verifier: findings of spec section 4 for one event, and
+ * applying the event to the ledger.
+ *
+ * Callable for one event or many inside one write transaction (ingest
+ * batches, a settlement claim's items): each call sees the effect of the
+ * ones before it in the same transaction.
+ */
+#ifndef YIMA_VERIFY_H
+#define YIMA_VERIFY_H
+
+#include "yima/code.h"
+#include "yima/csv.h"
+#include "yima/event.h"
+#include "yima/finding.h"
+#include "yima/ledger.h"
+
+#define VERIFY_REASON_MAX 256
+
+/* One event ready for the rules: parsed, its code normalized. */
+typedef struct verify_input {
+	int status;		/* 0, YIMA_EBADRECORD or YIMA_EMALFORMED */
+	event_t ev;		/* valid unless YIMA_EBADRECORD */
+	code_t code;		/* valid when status == 0 */
+	char reason[VERIFY_REASON_MAX];	/* why BAD_RECORD / MALFORMED */
+	yima_slice_t raw;	/* YIMA_EBADRECORD: the raw row */
+	yima_slice_t row_patient;	/* YIMA_EBADRECORD: the 8th field, if
+					 * any, masked in the stored raw row */
+	yima_slice_t out_code;	/* what ingest prints as "code": the raw
+				 * field (4th) until normalized */
+	bool raw_masked;	/* replay: raw already has its patient masked */
+	bool has_patient_mac;	/* replay: the stored HMAC, not ev.patient */
+	uint8_t patient_mac[LEDGER_MAC_LEN];
+} verify_input_t;
+
+typedef struct verify_result {
+	uint64_t seq;			/* ledger sequence of the record */
+	enum verdict verdict;
+	finding_set_t findings;
+	uint8_t hash[LEDGER_HASH_LEN];	/* chain hash of the record */
+} verify_result_t;
+
+/* Parse a CSV data row and normalize its code into *in (no ledger access).
+ * Never fails: a bad row or code is recorded in in->status/reason. */
+void verify_input_from_row(const csv_row_t *row, verify_input_t *in);
+
+/* Normalize in->ev.code (status must be 0 on entry; sets MALFORMED). */
+void verify_input_normalize(verify_input_t *in);
+
+/*
+ * Evaluate the rules for in against the ledger as txn sees it, append the
+ * event record (every event gets one: accepted, warned or rejected) and,
+ * unless rejected, apply the state change of spec section 4.  Returns 0
+ * with *out filled, or a ledger error (the transaction is then failed).
+ */
+int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out);
+
+/* Verdict from findings: reject if any finding of reject severity for
+ * this event type, else warn if any finding, else accept. */
+enum verdict verify_verdict(enum event_type type, finding_set_t f);
+
+#endif

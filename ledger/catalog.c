@@ -1,0 +1,77 @@
+/*
+ * catalog.c - the product catalog (spec section 2) inside the ledger.
+ *
+ * product id -> str8 drug, varint pack_units, str16 name, str16 spec.
+ * Every put is also chained as an admin record, so a rewritten catalog
+ * (which would change verdicts) is caught by the audit like a rewritten
+ * event.
+ */
+#include <string.h>
+
+#include "ledger_int.h"
+
+int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n, catalog_entry_t *e)
+{
+	rd_t r;
+	size_t len;
+	const char *p;
+
+	if (txn->err)
+		return txn->err;
+	if (n == 0 || n > CODE_PRODUCT_MAX)
+		return YIMA_ENOTFOUND;
+	MDB_val k = { n, (void *)product }, v;
+	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_CATALOG), &k, &v);
+	if (rc != 0)
+		return ledger_err_from_mdb(rc);
+	memset(e, 0, sizeof *e);
+	memcpy(e->product, product, n);
+	rd_init(&r, v.mv_data, v.mv_size);
+	p = rd_str8(&r, &len);
+	if (p == NULL || len >= sizeof e->drug)
+		return YIMA_ECORRUPT;
+	memcpy(e->drug, p, len);
+	e->pack_units = rd_varint(&r);
+	p = rd_str16(&r, &len);
+	e->name = yima_slice(p ? p : "", len);
+	p = rd_str16(&r, &len);
+	e->spec = yima_slice(p ? p : "", len);
+	return r.bad || rd_left(&r) ? YIMA_ECORRUPT : 0;
+}
+
+int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
+{
+	size_t plen = strlen(e->product), dlen = strlen(e->drug);
+	buf_t val;
+	int rc;
+
+	if (txn->err)
+		return txn->err;
+	if (plen == 0 || plen > CODE_PRODUCT_MAX || dlen == 0 || dlen > 32 ||
+	    e->name.n > 65535 || e->spec.n > 65535)
+		return YIMA_EINVAL;
+	buf_init(&val);
+	buf_put_str8(&val, e->drug, dlen);
+	buf_put_varint(&val, e->pack_units);
+	buf_put_str16(&val, e->name.p, e->name.n);
+	buf_put_str16(&val, e->spec.p, e->spec.n);
+	if (val.oom) {
+		rc = ledger_txn_fail(txn, YIMA_ENOMEM);
+		goto free_val;
+	}
+	MDB_val k = { plen, (void *)e->product }, v = { val.len, val.p };
+	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_CATALOG), &k, &v, 0)) != 0) {
+		rc = ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+		goto free_val;
+	}
+	/* the admin body is the product id followed by the stored value */
+	buf_t body;
+	buf_init(&body);
+	buf_put_str8(&body, e->product, plen);
+	buf_put(&body, val.p, val.len);
+	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM) : ledger_admin_append(txn, KIND_CATALOG, &body);
+	buf_deinit(&body);
+free_val:
+	buf_deinit(&val);
+	return rc;
+}

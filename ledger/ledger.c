@@ -1,0 +1,445 @@
+/*
+ * ledger.c - the LMDB environment, its transactions and the chain head.
+ *
+ * Opening creates the sub-databases and the patient-hash key; a
+ * transaction loads the counters and chain head from `meta` and writes
+ * them back at commit, so every commit is one atomic step from one
+ * consistent chain head to the next.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "ledger_int.h"
+
+const char *const ledger_db_names[DB_COUNT] = {
+	[DB_META] = "meta",
+	[DB_EVENTS] = "events",
+	[DB_ADMIN] = "admin",
+	[DB_CODES] = "codes",
+	[DB_SETTLE] = "settle",
+	[DB_CATALOG] = "catalog",
+	[DB_RECALLS] = "recalls",
+	[DB_FILES] = "files",
+};
+
+/* 1 TiB of address space: LMDB maps it but the file only grows with use;
+ * a ledger of 10^9 events at ~200 bytes each still fits. */
+#define LEDGER_MAPSIZE ((size_t)1 << 40)
+#define KEY_FILE "patient.key"
+
+int ledger_err_from_mdb(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return YIMA_OK;
+	case MDB_NOTFOUND:
+		return YIMA_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return YIMA_EEXIST;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		return YIMA_ENOSPACE;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_BAD_TXN:
+	case MDB_BAD_VALSIZE:
+		return YIMA_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return YIMA_EVERSION;
+	case ENOMEM:
+		return YIMA_ENOMEM;
+	case EAGAIN:
+	case EBUSY:
+		return YIMA_EBUSY;
+	case ENOENT:
+		return YIMA_ENOTFOUND;
+	default:
+		return YIMA_EIO;
+	}
+}
+
+/* ---- patient key ------------------------------------------------------ */
+
+static int key_create(const char *path, uint8_t key[32], char *why, size_t whylen)
+{
+	char hex[65];
+	int fd;
+
+	if (RAND_bytes(key, 32) != 1)
+		return yima_fail(why, whylen, YIMA_ECRYPTO, "%s: no randomness for the patient key", path);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	hex[64] = '\n';
+	if (write(fd, hex, 65) != 65 || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		goto fail;
+	}
+	OPENSSL_cleanse(hex, sizeof hex);
+	return close(fd) == 0 ? 0 : yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+fail:
+	OPENSSL_cleanse(hex, sizeof hex);
+	return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+}
+
+static int key_load(const char *path, uint8_t key[32], char *why, size_t whylen)
+{
+	char hex[66];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return yima_fail(why, whylen, errno == ENOENT ? YIMA_ENOTFOUND : YIMA_EIO,
+				 "%s: %s", path, strerror(errno));
+	ssize_t n = read(fd, hex, sizeof hex);
+	close(fd);
+	int rc = 0;
+	if (n < 64) {
+		rc = yima_fail(why, whylen, YIMA_ECORRUPT, "%s: too short", path);
+		goto wipe;
+	}
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+			rc = yima_fail(why, whylen, YIMA_ECORRUPT, "%s: not hex", path);
+			goto wipe;
+		}
+		key[i] = (uint8_t)v;
+	}
+wipe:
+	OPENSSL_cleanse(hex, sizeof hex);
+	return rc;
+}
+
+static int key_setup(ledger_t *lg, char *why, size_t whylen)
+{
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", lg->dir, KEY_FILE) >= sizeof path)
+		return yima_fail(why, whylen, YIMA_EINVAL, "%s: path too long", lg->dir);
+	int rc = key_load(path, lg->mac_key, why, whylen);
+	if (rc == YIMA_ENOTFOUND && !(lg->flags & LEDGER_RDONLY))
+		rc = key_create(path, lg->mac_key, why, whylen);
+	if (rc == YIMA_ENOTFOUND)	/* read-only: hashing is not needed */
+		return 0;
+	if (rc == 0)
+		lg->has_key = true;
+	return rc;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static int env_open(ledger_t *lg, char *why, size_t whylen)
+{
+	unsigned envflags = MDB_NOTLS;
+	int rc;
+
+	if (lg->flags & LEDGER_RDONLY)
+		envflags |= MDB_RDONLY;
+	if (lg->flags & LEDGER_NOSYNC)
+		envflags |= MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC;
+	if ((rc = mdb_env_create(&lg->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(lg->env, DB_COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(lg->env, LEDGER_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(lg->env, 256)) != 0)
+		goto fail;
+	if ((rc = mdb_env_open(lg->env, lg->dir, envflags, 0600)) != 0)
+		goto fail;
+	return 0;
+fail:
+	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
+}
+
+static int dbs_open(ledger_t *lg, char *why, size_t whylen)
+{
+	MDB_txn *t;
+	bool rdonly = lg->flags & LEDGER_RDONLY;
+	int rc = mdb_txn_begin(lg->env, NULL, rdonly ? MDB_RDONLY : 0, &t);
+	if (rc != 0)
+		goto fail;
+	for (int i = 0; i < DB_COUNT; i++) {
+		if ((rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i])) != 0) {
+			mdb_txn_abort(t);
+			if (rc == MDB_NOTFOUND)
+				return yima_fail(why, whylen, YIMA_ENOTFOUND,
+						 "%s: not a yima ledger (no %s table)", lg->dir, ledger_db_names[i]);
+			goto fail;
+		}
+	}
+	/* The layout version: written once, checked on every open. */
+	MDB_val k = { 6, "layout" }, v;
+	rc = mdb_get(t, lg->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND && !rdonly) {
+		uint8_t ver = LEDGER_LAYOUT;
+		v.mv_size = 1;
+		v.mv_data = &ver;
+		rc = mdb_put(t, lg->dbi[DB_META], &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != 1 || *(uint8_t *)v.mv_data > LEDGER_LAYOUT)) {
+		mdb_txn_abort(t);
+		return yima_fail(why, whylen, YIMA_EVERSION, "%s: ledger layout newer than this yima", lg->dir);
+	} else if (rc == MDB_NOTFOUND) {
+		rc = 0;	/* empty read-only ledger */
+	}
+	if (rc != 0) {
+		mdb_txn_abort(t);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(t)) != 0)
+		goto fail;
+	return 0;
+fail:
+	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
+}
+
+int ledger_open(const char *dir, unsigned flags, ledger_t **out, char *why, size_t whylen)
+{
+	ledger_t *lg;
+	int rc;
+	struct stat sb;
+
+	*out = NULL;
+	if (stat(dir, &sb) != 0) {
+		if (errno != ENOENT || !(flags & LEDGER_CREATE))
+			return yima_fail(why, whylen, errno == ENOENT ? YIMA_ENOTFOUND : YIMA_EIO,
+					 "%s: %s", dir, strerror(errno));
+		if (mkdir(dir, 0700) != 0)
+			return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
+	} else if (!S_ISDIR(sb.st_mode)) {
+		return yima_fail(why, whylen, YIMA_EINVAL, "%s: not a directory", dir);
+	}
+	if ((lg = calloc(1, sizeof *lg)) == NULL)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+	lg->flags = flags;
+	if ((lg->dir = strdup(dir)) == NULL) {
+		rc = yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+		goto free_lg;
+	}
+	lg->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	lg->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (lg->sha256 == NULL || lg->hmac == NULL) {
+		rc = yima_fail(why, whylen, YIMA_ECRYPTO, "OpenSSL: SHA-256/HMAC unavailable");
+		goto free_lg;
+	}
+	if ((rc = env_open(lg, why, whylen)) < 0)
+		goto free_lg;
+	if ((rc = dbs_open(lg, why, whylen)) < 0)
+		goto free_lg;
+	if ((rc = key_setup(lg, why, whylen)) < 0)
+		goto free_lg;
+	*out = lg;
+	return 0;
+free_lg:
+	ledger_close(lg);
+	return rc;
+}
+
+void ledger_close(ledger_t *lg)
+{
+	if (lg == NULL)
+		return;
+	if (lg->env != NULL)
+		mdb_env_close(lg->env);
+	EVP_MD_free(lg->sha256);
+	EVP_MAC_free(lg->hmac);
+	OPENSSL_cleanse(lg->mac_key, sizeof lg->mac_key);
+	free(lg->dir);
+	free(lg);
+}
+
+const char *ledger_dir(const ledger_t *lg)
+{
+	return lg->dir;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static uint64_t meta_u64(MDB_txn *t, MDB_dbi dbi, const char *name, uint64_t dflt)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	if (mdb_get(t, dbi, &k, &v) != 0 || v.mv_size != 8)
+		return dflt;
+	return get_u64be(v.mv_data);
+}
+
+static int meta_load(ledger_txn_t *txn)
+{
+	MDB_dbi dbi = ledger_dbi(txn, DB_META);
+	MDB_val k = { 4, "head" }, v;
+
+	txn->events = meta_u64(txn->mdb, dbi, "events", 0);
+	txn->admin = meta_u64(txn->mdb, dbi, "admin", 0);
+	txn->refund_window = (uint32_t)meta_u64(txn->mdb, dbi, "refund_window", 10);
+	int rc = mdb_get(txn->mdb, dbi, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		memset(txn->head, 0, sizeof txn->head);
+		return 0;
+	}
+	if (rc != 0)
+		return ledger_err_from_mdb(rc);
+	if (v.mv_size != LEDGER_HASH_LEN)
+		return YIMA_ECORRUPT;
+	memcpy(txn->head, v.mv_data, LEDGER_HASH_LEN);
+	return 0;
+}
+
+static int meta_put(ledger_txn_t *txn, const char *name, const void *p, size_t n)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
+	int rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_META), &k, &v, 0);
+	return rc ? ledger_err_from_mdb(rc) : 0;
+}
+
+static int meta_store(ledger_txn_t *txn)
+{
+	uint8_t b[8];
+	int rc;
+
+	put_u64be(b, txn->events);
+	if ((rc = meta_put(txn, "events", b, 8)) < 0)
+		return rc;
+	put_u64be(b, txn->admin);
+	if ((rc = meta_put(txn, "admin", b, 8)) < 0)
+		return rc;
+	put_u64be(b, txn->refund_window);
+	if ((rc = meta_put(txn, "refund_window", b, 8)) < 0)
+		return rc;
+	return meta_put(txn, "head", txn->head, LEDGER_HASH_LEN);
+}
+
+int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
+{
+	ledger_txn_t *txn;
+	int rc;
+
+	*out = NULL;
+	if (write && (lg->flags & LEDGER_RDONLY))
+		return YIMA_EINVAL;
+	if ((txn = calloc(1, sizeof *txn)) == NULL)
+		return YIMA_ENOMEM;
+	txn->lg = lg;
+	txn->write = write;
+	buf_init(&txn->scratch);
+	if ((txn->md = EVP_MD_CTX_new()) == NULL) {
+		rc = YIMA_ENOMEM;
+		goto free_txn;
+	}
+	if ((rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb)) != 0) {
+		rc = ledger_err_from_mdb(rc);
+		goto free_txn;
+	}
+	if ((rc = meta_load(txn)) < 0)
+		goto abort_mdb;
+	*out = txn;
+	return 0;
+abort_mdb:
+	mdb_txn_abort(txn->mdb);
+free_txn:
+	EVP_MD_CTX_free(txn->md);
+	buf_deinit(&txn->scratch);
+	free(txn);
+	return rc;
+}
+
+static void txn_free(ledger_txn_t *txn)
+{
+	EVP_MD_CTX_free(txn->md);
+	buf_deinit(&txn->scratch);
+	free(txn);
+}
+
+int ledger_txn_commit(ledger_txn_t *txn)
+{
+	int rc = txn->err;
+
+	if (rc == 0 && txn->write && txn->meta_dirty)
+		rc = meta_store(txn);
+	if (rc < 0) {
+		mdb_txn_abort(txn->mdb);
+		txn_free(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn->mdb);	/* frees the MDB txn either way */
+	txn_free(txn);
+	return rc ? ledger_err_from_mdb(rc) : 0;
+}
+
+void ledger_txn_abort(ledger_txn_t *txn)
+{
+	if (txn == NULL)
+		return;
+	mdb_txn_abort(txn->mdb);
+	txn_free(txn);
+}
+
+int ledger_txn_err(const ledger_txn_t *txn)
+{
+	return txn->err;
+}
+
+ledger_t *ledger_txn_ledger(const ledger_txn_t *txn)
+{
+	return txn->lg;
+}
+
+uint64_t ledger_event_count(const ledger_txn_t *txn)
+{
+	return txn->events;
+}
+
+uint64_t ledger_admin_count(const ledger_txn_t *txn)
+{
+	return txn->admin;
+}
+
+void ledger_head(const ledger_txn_t *txn, uint8_t head[LEDGER_HASH_LEN])
+{
+	memcpy(head, txn->head, LEDGER_HASH_LEN);
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],
+		      const void *bytes, size_t n, uint8_t out[LEDGER_HASH_LEN])
+{
+	unsigned int len = 0;
+	if (EVP_DigestInit_ex(txn->md, txn->lg->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(txn->md, prev, LEDGER_HASH_LEN) != 1 ||
+	    EVP_DigestUpdate(txn->md, bytes, n) != 1 ||
+	    EVP_DigestFinal_ex(txn->md, out, &len) != 1 || len != LEDGER_HASH_LEN)
+		return YIMA_ECRYPTO;
+	return 0;
+}
+
+int ledger_patient_mac(ledger_t *lg, const char *id, size_t n, uint8_t mac[LEDGER_MAC_LEN])
+{
+	OSSL_PARAM params[2];
+	size_t len = 0;
+	int rc = YIMA_ECRYPTO;
+
+	if (!lg->has_key)
+		return YIMA_EINVAL;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(lg->hmac);
+	if (ctx == NULL)
+		return YIMA_ENOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, lg->mac_key, sizeof lg->mac_key, params) == 1 &&
+	    EVP_MAC_update(ctx, (const unsigned char *)id, n) == 1 &&
+	    EVP_MAC_final(ctx, mac, &len, LEDGER_MAC_LEN) == 1 && len == LEDGER_MAC_LEN)
+		rc = 0;
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}

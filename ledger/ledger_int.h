@@ -1,0 +1,92 @@
+/*
+ * ledger_int.h - what the ledger's own files share: the environment and
+ * transaction structs, the sub-database handles, the admin record kinds.
+ * Nothing outside ledger/ (and audit) includes this.
+ */
+#ifndef YIMA_LEDGER_INT_H
+#define YIMA_LEDGER_INT_H
+
+#include <lmdb.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "yima/error.h"
+#include "yima/ledger.h"
+
+enum ledger_db {
+	DB_META,
+	DB_EVENTS,
+	DB_ADMIN,
+	DB_CODES,
+	DB_SETTLE,
+	DB_CATALOG,
+	DB_RECALLS,
+	DB_FILES,
+	DB_COUNT
+};
+
+extern const char *const ledger_db_names[DB_COUNT];
+
+struct ledger {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	unsigned flags;
+	bool has_key;
+	uint8_t mac_key[32];
+	EVP_MD *sha256;
+	EVP_MAC *hmac;
+	char *dir;
+};
+
+struct ledger_txn {
+	ledger_t *lg;
+	MDB_txn *mdb;
+	bool write;
+	int err;			/* sticky: the first failure wins */
+	bool meta_dirty;
+	uint64_t events;		/* event records so far */
+	uint64_t admin;			/* admin records so far */
+	uint32_t refund_window;		/* days, as last recorded */
+	uint8_t head[LEDGER_HASH_LEN];	/* chain head */
+	EVP_MD_CTX *md;
+	buf_t scratch;			/* encoding buffer, reused */
+};
+
+/* Record kinds: byte 1 of every chained record (byte 0 is the layout). */
+enum rec_kind {
+	KIND_EVENT = 1,
+	KIND_CATALOG = 2,
+	KIND_RECALL_ADD = 3,
+	KIND_RECALL_REMOVE = 4,
+	KIND_REFUND_WINDOW = 5,
+};
+
+
+/* LMDB error -> YIMA_E*: the one place that translation happens. */
+int ledger_err_from_mdb(int rc);
+
+/* Record a failure in txn (if none yet) and return the sticky error. */
+static inline int ledger_txn_fail(ledger_txn_t *txn, int err)
+{
+	if (txn->err == 0)
+		txn->err = err;
+	return txn->err;
+}
+
+static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
+{
+	return txn->lg->dbi[db];
+}
+
+/* h = SHA-256(prev || bytes) */
+int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],
+		      const void *bytes, size_t n, uint8_t out[LEDGER_HASH_LEN]);
+
+/* Append an admin record whose body (after layout and kind bytes) the
+ * caller encoded into body; chains it. */
+int ledger_admin_append(ledger_txn_t *txn, enum rec_kind kind, const buf_t *body);
+int ledger_admin_decode(const void *key, size_t klen, const void *val,
+			size_t vlen, ledger_admin_t *a);
+
+
+#endif

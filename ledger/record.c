@@ -1,0 +1,193 @@
+/*
+ * record.c - event records: their byte layout, appending and reading.
+ *
+ * Layout 1 (all integers LEB128 varints unless noted; str8 = u8 length +
+ * bytes, str16 = u16 BE length + bytes):
+ *
+ *   u8 layout(1)  u8 kind(1=event)  u8 status  u8 type  u8 verdict
+ *   u8 flags(1 qty, 2 expiry, 4 patient, 8 zulu)  u16 BE findings
+ *   zigzag sec  nsec  zigzag offset_min  prev_code_seq  units  [qty]
+ *   str8 facility  str16 code  str8 drug  str8 settlement
+ *   str8 counterparty  str8 batch  [u16 BE year, u8 month, u8 day]
+ *   [32-byte patient HMAC]  str16 reason  str16 raw
+ *   32-byte chain hash = SHA-256(previous hash || all bytes above)
+ *
+ * A reader of a later layout keeps this decoder for records whose first
+ * byte is 1; nothing is ever rewritten in place.
+ */
+#include <string.h>
+
+#include "ledger_int.h"
+
+enum {
+	RF_QTY = 1,
+	RF_EXPIRY = 2,
+	RF_PATIENT = 4,
+	RF_ZULU = 8,
+};
+
+#define RAW_KEEP 4096
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
+{
+	uint8_t flags = (ev->has_qty ? RF_QTY : 0) | (ev->has_expiry ? RF_EXPIRY : 0) |
+			(ev->has_patient ? RF_PATIENT : 0) | (ev->time.zulu ? RF_ZULU : 0);
+
+	if (ev->facility.n > 255 || ev->drug.n > 255 || ev->settlement.n > 255 ||
+	    ev->counterparty.n > 255 || ev->batch.n > 255)
+		return YIMA_EINVAL;
+	buf_putc(b, LEDGER_LAYOUT);
+	buf_putc(b, KIND_EVENT);
+	buf_putc(b, (uint8_t)ev->status);
+	buf_putc(b, (uint8_t)ev->type);
+	buf_putc(b, (uint8_t)ev->verdict);
+	buf_putc(b, flags);
+	buf_put_u16be(b, ev->findings);
+	buf_put_varint(b, zigzag(ev->time.sec));
+	buf_put_varint(b, ev->time.nsec);
+	buf_put_varint(b, zigzag(ev->time.offset_min));
+	buf_put_varint(b, ev->prev_code_seq);
+	buf_put_varint(b, ev->units);
+	if (ev->has_qty)
+		buf_put_varint(b, ev->qty);
+	buf_put_str8(b, ev->facility.p, ev->facility.n);
+	buf_put_str16(b, ev->code.p, min_size(ev->code.n, RAW_KEEP));
+	buf_put_str8(b, ev->drug.p, ev->drug.n);
+	buf_put_str8(b, ev->settlement.p, ev->settlement.n);
+	buf_put_str8(b, ev->counterparty.p, ev->counterparty.n);
+	buf_put_str8(b, ev->batch.p, ev->batch.n);
+	if (ev->has_expiry) {
+		buf_put_u16be(b, ev->exp_year);
+		buf_putc(b, ev->exp_month);
+		buf_putc(b, ev->exp_day);
+	}
+	if (ev->has_patient)
+		buf_put(b, ev->patient_mac, LEDGER_MAC_LEN);
+	buf_put_str16(b, ev->reason.p, min_size(ev->reason.n, RAW_KEEP));
+	buf_put_str16(b, ev->raw.p, min_size(ev->raw.n, RAW_KEEP));
+	return b->oom ? YIMA_ENOMEM : 0;
+}
+
+static yima_slice_t rd_slice8(rd_t *r)
+{
+	size_t n;
+	const char *p = rd_str8(r, &n);
+	return yima_slice(p ? p : "", n);
+}
+
+static yima_slice_t rd_slice16(rd_t *r)
+{
+	size_t n;
+	const char *p = rd_str16(r, &n);
+	return yima_slice(p ? p : "", n);
+}
+
+int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
+{
+	rd_t r;
+	uint64_t v;
+
+	memset(ev, 0, sizeof *ev);
+	if (len < LEDGER_HASH_LEN + 8)
+		return YIMA_ECORRUPT;
+	rd_init(&r, val, len - LEDGER_HASH_LEN);
+	if (rd_u8(&r) != LEDGER_LAYOUT)
+		return YIMA_EVERSION;
+	if (rd_u8(&r) != KIND_EVENT)
+		return YIMA_ECORRUPT;
+	ev->status = rd_u8(&r);
+	ev->type = rd_u8(&r);
+	ev->verdict = rd_u8(&r);
+	uint8_t flags = rd_u8(&r);
+	ev->findings = rd_u16be(&r);
+	ev->time.sec = unzigzag(rd_varint(&r));
+	v = rd_varint(&r);
+	ev->time.nsec = (uint32_t)v;
+	ev->time.offset_min = (int16_t)unzigzag(rd_varint(&r));
+	ev->time.zulu = flags & RF_ZULU;
+	ev->prev_code_seq = rd_varint(&r);
+	ev->units = rd_varint(&r);
+	ev->has_qty = flags & RF_QTY;
+	if (ev->has_qty)
+		ev->qty = rd_varint(&r);
+	ev->facility = rd_slice8(&r);
+	ev->code = rd_slice16(&r);
+	ev->drug = rd_slice8(&r);
+	ev->settlement = rd_slice8(&r);
+	ev->counterparty = rd_slice8(&r);
+	ev->batch = rd_slice8(&r);
+	ev->has_expiry = flags & RF_EXPIRY;
+	if (ev->has_expiry) {
+		ev->exp_year = rd_u16be(&r);
+		ev->exp_month = rd_u8(&r);
+		ev->exp_day = rd_u8(&r);
+	}
+	ev->has_patient = flags & RF_PATIENT;
+	if (ev->has_patient) {
+		const uint8_t *p = rd_bytes(&r, LEDGER_MAC_LEN);
+		if (p != NULL)
+			memcpy(ev->patient_mac, p, LEDGER_MAC_LEN);
+	}
+	ev->reason = rd_slice16(&r);
+	ev->raw = rd_slice16(&r);
+	if (r.bad || rd_left(&r) != 0 || v > 999999999 || ev->status > REC_BAD ||
+	    ev->type > EV_DESTROY || ev->verdict > VERDICT_REJECT)
+		return YIMA_ECORRUPT;
+	memcpy(ev->hash, (const uint8_t *)val + len - LEDGER_HASH_LEN, LEDGER_HASH_LEN);
+	return 0;
+}
+
+int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
+{
+	uint8_t kbuf[8];
+	int rc;
+
+	if (txn->err)
+		return txn->err;
+	buf_reset(&txn->scratch);
+	if ((rc = ledger_event_encode(ev, &txn->scratch)) < 0)
+		return ledger_txn_fail(txn, rc);
+	if (!buf_reserve(&txn->scratch, LEDGER_HASH_LEN))
+		return ledger_txn_fail(txn, YIMA_ENOMEM);
+	if ((rc = ledger_chain_hash(txn, txn->head, txn->scratch.p, txn->scratch.len, ev->hash)) < 0)
+		return ledger_txn_fail(txn, rc);
+	buf_put(&txn->scratch, ev->hash, LEDGER_HASH_LEN);
+
+	ev->seq = txn->events + 1;
+	put_u64be(kbuf, ev->seq);
+	MDB_val k = { 8, kbuf }, v = { txn->scratch.len, txn->scratch.p };
+	rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v, MDB_APPEND);
+	if (rc != 0)
+		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+	txn->events = ev->seq;
+	memcpy(txn->head, ev->hash, LEDGER_HASH_LEN);
+	txn->meta_dirty = true;
+	return 0;
+}
+
+int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev)
+{
+	uint8_t kbuf[8];
+	MDB_val k = { 8, kbuf }, v;
+
+	put_u64be(kbuf, seq);
+	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v);
+	if (rc != 0)
+		return ledger_err_from_mdb(rc);
+	return ledger_event_decode(v.mv_data, v.mv_size, ev);
+}

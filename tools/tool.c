@@ -1,0 +1,51 @@
+/*
+ * tool.c - helpers shared by the subcommands (see tool.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "tool.h"
+#include "yima/error.h"
+
+ledger_t *tool_open_ledger(const char *cmd, const char *dir, bool write)
+{
+	ledger_t *lg;
+	char why[512];
+
+	if (dir == NULL) {
+		tool_usage_error(cmd, "--db DIR is required");
+		return NULL;
+	}
+	if (ledger_open(dir, write ? LEDGER_CREATE : LEDGER_RDONLY, &lg, why, sizeof why) < 0) {
+		fprintf(stderr, "yima %s: %s\n", cmd, why);
+		return NULL;
+	}
+	return lg;
+}
+
+bool tool_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int tool_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "yima %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,205 @@
+/*
+ * audit.c - chain check, replay and table comparison (see yima/audit.h).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "yima/audit.h"
+#include "yima/error.h"
+#include "yima/verify.h"
+
+/* Replay commits every so many events: bounded dirty memory. */
+#define REPLAY_BATCH 100000
+
+struct replay {
+	ledger_t *scratch;
+	ledger_txn_t *txn;	/* open write txn on scratch */
+	uint64_t in_batch;
+	char *why;
+	size_t whylen;
+};
+
+static int replay_cycle(struct replay *r)
+{
+	int rc;
+	if (++r->in_batch < REPLAY_BATCH)
+		return 0;
+	r->in_batch = 0;
+	rc = ledger_txn_commit(r->txn);
+	r->txn = NULL;
+	if (rc == 0)
+		rc = ledger_txn_begin(r->scratch, true, &r->txn);
+	return rc < 0 ? yima_fail(r->why, r->whylen, rc, "replay ledger: %s", yima_strerror(rc)) : 0;
+}
+
+static void input_from_record(const ledger_event_t *e, verify_input_t *in)
+{
+	memset(in, 0, sizeof *in);
+	size_t rn = e->reason.n < sizeof in->reason - 1 ? e->reason.n : sizeof in->reason - 1;
+	memcpy(in->reason, e->reason.p, rn);
+	if (e->status == REC_BAD) {
+		in->status = YIMA_EBADRECORD;
+		in->raw = e->raw;
+		in->raw_masked = true;
+		return;
+	}
+	in->ev.time = e->time;
+	in->ev.type = e->type;
+	in->ev.facility = e->facility;
+	in->ev.code = e->code;
+	in->ev.drug = e->drug;
+	in->ev.has_qty = e->has_qty;
+	in->ev.qty = e->qty;
+	in->ev.settlement = e->settlement;
+	in->ev.counterparty = e->counterparty;
+	in->has_patient_mac = e->has_patient;
+	memcpy(in->patient_mac, e->patient_mac, LEDGER_MAC_LEN);
+	in->status = e->status == REC_MALFORMED ? YIMA_EMALFORMED : 0;
+}
+
+/* Rebuild the code of an applied event: identity from the canonical
+ * form, expiry and batch (not part of it) from the record. */
+static int code_from_record(const ledger_event_t *e, code_t *c)
+{
+	char why[VERIFY_REASON_MAX];
+	if (code_normalize(e->code.p, e->code.n, c, why, sizeof why) < 0 ||
+	    e->batch.n > CODE_BATCH_MAX)
+		return YIMA_ECORRUPT;
+	c->has_expiry = e->has_expiry;
+	c->exp_year = e->exp_year;
+	c->exp_month = e->exp_month;
+	c->exp_day = e->exp_day;
+	memcpy(c->batch, e->batch.p, e->batch.n);
+	c->batch[e->batch.n] = '\0';
+	c->batch_len = e->batch.n;
+	return 0;
+}
+
+static void describe(char *out, size_t n, enum verdict v, finding_set_t f)
+{
+	size_t o = (size_t)snprintf(out, n, "%s", verdict_name(v));
+	for (int i = 0; i < F_COUNT && o < n; i++)
+		if (f & FINDING_BIT(i))
+			o += (size_t)snprintf(out + o, n - o, " %s", finding_name((enum finding)i));
+}
+
+static int report_diff(struct replay *r, const ledger_event_t *stored)
+{
+	ledger_event_t again;
+	char a[256], b[256];
+
+	if (ledger_event_get(r->txn, stored->seq, &again) < 0)
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "event %" PRIu64 ": replay does not reproduce it", stored->seq);
+	describe(a, sizeof a, stored->verdict, stored->findings);
+	describe(b, sizeof b, again.verdict, again.findings);
+	if (strcmp(a, b) != 0)
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "event %" PRIu64 ": stored verdict \"%s\", replaying the log gives \"%s\"",
+				 stored->seq, a, b);
+	if (stored->prev_code_seq != again.prev_code_seq)
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "event %" PRIu64 ": history link points to %" PRIu64 ", replay gives %" PRIu64,
+				 stored->seq, stored->prev_code_seq, again.prev_code_seq);
+	return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+			 "event %" PRIu64 ": stored record differs from its replay (units %" PRIu64 " vs %" PRIu64 ")",
+			 stored->seq, stored->units, again.units);
+}
+
+static int replay_event(void *arg, const ledger_event_t *e)
+{
+	struct replay *r = arg;
+	verify_input_t in;
+	verify_result_t res;
+	int rc;
+
+	input_from_record(e, &in);
+	if (in.status == 0 && code_from_record(e, &in.code) < 0)
+		return yima_fail(r->why, r->whylen, YIMA_ECORRUPT,
+				 "event %" PRIu64 ": stored code does not normalize", e->seq);
+	if ((rc = verify_apply(r->txn, &in, &res)) < 0)
+		return yima_fail(r->why, r->whylen, rc, "event %" PRIu64 ": replay failed: %s", e->seq,
+				 yima_strerror(rc));
+	if (res.seq != e->seq || memcmp(res.hash, e->hash, LEDGER_HASH_LEN) != 0)
+		return report_diff(r, e);
+	return replay_cycle(r);
+}
+
+static int replay_admin(void *arg, const ledger_admin_t *a)
+{
+	struct replay *r = arg;
+	uint8_t head[LEDGER_HASH_LEN];
+	int rc;
+
+	switch (a->kind) {
+	case ADMIN_CATALOG:
+		rc = ledger_catalog_put(r->txn, &a->cat);
+		break;
+	case ADMIN_RECALL_ADD:
+		rc = ledger_recall_add(r->txn, a->recall, a->key.p, a->key.n);
+		break;
+	case ADMIN_RECALL_REMOVE:
+		rc = ledger_recall_remove(r->txn, a->recall, a->key.p, a->key.n);
+		break;
+	case ADMIN_REFUND_WINDOW:
+		rc = ledger_refund_window_set(r->txn, a->days);
+		break;
+	default:
+		rc = YIMA_ECORRUPT;
+	}
+	ledger_head(r->txn, head);
+	if (rc < 0 || memcmp(head, a->hash, LEDGER_HASH_LEN) != 0)
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "admin record %" PRIu64 " (after event %" PRIu64 "): replay does not reproduce it",
+				 a->seq, a->after_event);
+	return 0;
+}
+
+static int compare_tables(ledger_txn_t *stored, ledger_t *scratch, char *why, size_t whylen)
+{
+	ledger_txn_t *t;
+	int rc = ledger_txn_begin(scratch, false, &t);
+	if (rc < 0)
+		return yima_fail(why, whylen, rc, "replay ledger: %s", yima_strerror(rc));
+	rc = ledger_tables_compare(stored, t, why, whylen);
+	ledger_txn_abort(t);
+	return rc;
+}
+
+int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
+		 char *why, size_t whylen)
+{
+	static const ledger_walk_fns_t fns = { replay_event, replay_admin };
+	struct replay r;
+	ledger_txn_t *stored;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	memset(&r, 0, sizeof r);
+	r.why = why;
+	r.whylen = whylen;
+	if ((rc = ledger_txn_begin(lg, false, &stored)) < 0)
+		return yima_fail(why, whylen, rc, "%s: %s", ledger_dir(lg), yima_strerror(rc));
+	if ((rc = ledger_open(scratch_dir, LEDGER_CREATE | LEDGER_NOSYNC, &r.scratch, why, whylen)) < 0)
+		goto end_stored;
+	if ((rc = ledger_txn_begin(r.scratch, true, &r.txn)) < 0) {
+		yima_fail(why, whylen, rc, "replay ledger: %s", yima_strerror(rc));
+		goto close_scratch;
+	}
+	rc = ledger_chain_walk(stored, &fns, &r, &res->records, why, whylen);
+	if (rc == 0) {
+		rc = ledger_txn_commit(r.txn);
+		r.txn = NULL;
+		if (rc < 0)
+			yima_fail(why, whylen, rc, "replay ledger: %s", yima_strerror(rc));
+	}
+	if (rc == 0)
+		rc = compare_tables(stored, r.scratch, why, whylen);
+	ledger_head(stored, res->head);
+	ledger_txn_abort(r.txn);
+close_scratch:
+	ledger_close(r.scratch);
+end_stored:
+	ledger_txn_abort(stored);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * finding.c - names of findings and verdicts, as printed and parsed.
+ */
+#include <string.h>
+
+#include "yima/finding.h"
+
+static const char *const names[F_COUNT] = {
+	[F_BAD_RECORD] = "BAD_RECORD",
+	[F_MALFORMED] = "MALFORMED",
+	[F_UNKNOWN_PRODUCT] = "UNKNOWN_PRODUCT",
+	[F_SUBSTITUTED] = "SUBSTITUTED",
+	[F_REUSED] = "REUSED",
+	[F_SPLIT_OVERDRAWN] = "SPLIT_OVERDRAWN",
+	[F_RETURNED_TO_MARKET] = "RETURNED_TO_MARKET",
+	[F_EXPIRED] = "EXPIRED",
+	[F_RECALLED] = "RECALLED",
+	[F_DUPLICATE_IN_CLAIM] = "DUPLICATE_IN_CLAIM",
+	[F_REFUND_UNMATCHED] = "REFUND_UNMATCHED",
+	[F_REFUND_LATE] = "REFUND_LATE",
+	[F_DESTROYED] = "DESTROYED",
+	[F_NOT_RECEIVED] = "NOT_RECEIVED",
+	[F_ALREADY_HELD] = "ALREADY_HELD",
+};
+
+const char *finding_name(enum finding f)
+{
+	return (unsigned)f < F_COUNT ? names[f] : NULL;
+}
+
+enum finding finding_parse(const char *s, size_t n)
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if (strlen(names[f]) == n && memcmp(names[f], s, n) == 0)
+			return (enum finding)f;
+	return F_COUNT;
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_ACCEPT: return "accept";
+	case VERDICT_WARN: return "warn";
+	case VERDICT_REJECT: return "reject";
+	}
+	return "?";
+}
