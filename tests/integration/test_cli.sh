@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# End-to-end checks of the real `yima` binary: the shared worked example
+# (every verdict as the spec gives it), exit codes of spec section 5,
+# refusing a file twice, audit passing and catching tampering.
+#   test_cli.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+y="$build/yima"
+ex="$src/../shared/examples/day1"
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() {	# rc command...
+	local want=$1; shift
+	set +e; "$@" >"$t/out" 2>"$t/err"; local rc=$?; set -e
+	[ "$rc" = "$want" ] || { cat "$t/err" >&2; fail "exit $rc, expected $want: $*"; }
+}
+
+# -- the worked example: every row agrees with expected.jsonl -----------------
+if [ -d "$ex" ]; then
+	expect_rc 0 "$y" catalog load --db "$t/db" "$ex/catalog.csv"
+	while read -r r; do expect_rc 0 "$y" recall add --db "$t/db" "$r"; done < "$ex/recalls.txt"
+	expect_rc 1 "$y" ingest --db "$t/db" --out "$t/actual.jsonl" "$ex/events.csv"
+	python3 - "$ex/expected.jsonl" "$t/actual.jsonl" <<'PY'
+import json, sys
+exp = [json.loads(l) for l in open(sys.argv[1])]
+act = [json.loads(l) for l in open(sys.argv[2])]
+assert len(exp) == len(act), (len(exp), len(act))
+bad = [(e, a) for e, a in zip(exp, act)
+       if (e["line"], e["code"], e["verdict"], set(e["findings"])) !=
+          (a["line"], a["code"], a["verdict"], set(a["findings"]))]
+for e, a in bad[:10]:
+    print("expected", e, "\n     got", a, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+	grep -q '"reason"' "$t/actual.jsonl" || fail "no reason on BAD_RECORD/MALFORMED rows"
+	# the same file again is refused whole, and nothing is recorded
+	expect_rc 0 "$y" audit --db "$t/db"
+	head=$(sed -n 's/^ok records=3000 head=\([0-9a-f]*\)$/\1/p' "$t/out")
+	[ -n "$head" ] || fail "audit line: $(cat "$t/out")"
+	expect_rc 2 "$y" ingest --db "$t/db" "$ex/events.csv"
+	expect_rc 0 "$y" audit --db "$t/db" --expect-head "$head"
+	expect_rc 1 "$y" audit --db "$t/db" --expect-head "00$head"
+	# patient ids never in clear
+	! grep -q 'PT[0-9]\{8\}' "$t/db/data.mdb" || fail "a patient id is stored in clear"
+	# query: any scanned form, JSON when not a terminal
+	expect_rc 0 "$y" query --db "$t/db" "]Q184542614858438476907"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["code"]=="84542614858438476907" and d["history"], d' "$t/out"
+	expect_rc 1 "$y" query --db "$t/db" "84542614858438476908"
+	expect_rc 1 "$y" query --db "$t/db" "12345"
+	# tampering: change one settlement id inside a stored record
+	cp -r "$t/db" "$t/db2"
+	python3 - "$t/db2/data.mdb" <<'PY'
+import sys
+p = sys.argv[1]; d = open(p, "rb").read()
+i = d.find(b"H00012601060072")
+assert i >= 0
+open(p, "wb").write(d[:i] + b"H00012601060073" + d[i + 15:])
+PY
+	expect_rc 1 "$y" audit --db "$t/db2"
+	grep -q FAILED "$t/out" || fail "tampered ledger not reported"
+fi
+
+# -- exit codes and bad input --------------------------------------------------
+expect_rc 2 "$y"
+expect_rc 2 "$y" frobnicate
+expect_rc 0 "$y" ingest --help
+expect_rc 2 "$y" ingest --db "$t/x" "$t/missing.csv"
+printf 'a,b,c\n1,2,3\n' > "$t/badhdr.csv"
+expect_rc 2 "$y" ingest --db "$t/x" "$t/badhdr.csv"
+grep -q "header" "$t/err" || fail "bad header message"
+# a binary file, a 4 MiB line and a broken quote: reported, never fatal
+{
+	echo "time,facility,type,code,drug,qty,settlement,patient,counterparty"
+	head -c 4194304 /dev/zero | tr '\0' 'x'; echo
+	echo '2026-03-01T10:00:00+08:00,H1,receive,81000010000000010001,,,,,S1'
+	printf '2026-03-01T10:00:00+08:00,H1,receive,"81000010000\x0000010001",,,,,S1\n'
+	echo '2026-03-01T10:00:00+08:00,H1,receive,"81000010000000020001,,,,,S1'
+	echo '2026-03-01T10:00:00+08:00,H1,receive,81000010000000030001,,,,,S1'
+} > "$t/nasty.csv"
+expect_rc 1 "$y" ingest --db "$t/n" "$t/nasty.csv"
+[ "$(wc -l < "$t/out")" = 4 ] || fail "expected 4 rows, got $(wc -l < "$t/out")"
+sed -n 1p "$t/out" | grep -q BAD_RECORD || fail "4 MiB line not BAD_RECORD"
+sed -n 2p "$t/out" | grep -q '"verdict":"warn"' || fail "row after a 4 MiB line lost"
+sed -n 3p "$t/out" | grep -q MALFORMED || fail "NUL in a code is not MALFORMED"
+sed -n 4p "$t/out" | grep -q BAD_RECORD || fail "unterminated quote is not one bad row"
+expect_rc 0 "$y" audit --db "$t/n"
+head -c 100000 /dev/urandom > "$t/random.bin"
+expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
+echo "test_cli: ok"
