@@ -6,6 +6,7 @@
  * (which would change verdicts) is caught by the audit like a rewritten
  * event.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger_int.h"
@@ -39,6 +40,47 @@ int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n, catalog
 	return r.bad || rd_left(&r) ? YIMA_ECORRUPT : 0;
 }
 
+static size_t cache_slot(const char *product, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)product[i]) * 1099511628211ull;
+	return (size_t)(h % CATCACHE_SLOTS);
+}
+
+int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n, catalog_entry_t *e)
+{
+	struct catcache_slot *s;
+	int rc;
+
+	if (n == 0 || n > CODE_PRODUCT_MAX)
+		return YIMA_ENOTFOUND;
+	if (txn->catcache == NULL && (txn->catcache = calloc(CATCACHE_SLOTS, sizeof *s)) == NULL)
+		return ledger_catalog_get(txn, product, n, e);
+	s = &txn->catcache[cache_slot(product, n)];
+	if (s->state != 0 && s->plen == n && memcmp(s->product, product, n) == 0) {
+		if (s->state == 2)
+			return YIMA_ENOTFOUND;
+		memset(e, 0, sizeof *e);
+		memcpy(e->product, product, n);
+		memcpy(e->drug, s->drug, sizeof e->drug);
+		e->pack_units = s->pack_units;
+		e->name = e->spec = yima_slice("", 0);
+		return 0;
+	}
+	rc = ledger_catalog_get(txn, product, n, e);
+	if (rc < 0 && rc != YIMA_ENOTFOUND)
+		return rc;
+	s->state = rc == 0 ? 1 : 2;
+	s->plen = (uint8_t)n;
+	memcpy(s->product, product, n);
+	if (rc == 0) {
+		memcpy(s->drug, e->drug, sizeof s->drug);
+		s->pack_units = e->pack_units;
+	}
+	return rc;
+}
+
 int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
 {
 	size_t plen = strlen(e->product), dlen = strlen(e->drug);
@@ -64,6 +106,8 @@ int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
 		rc = ledger_txn_fail(txn, ledger_err_from_mdb(rc));
 		goto free_val;
 	}
+	if (txn->catcache != NULL)
+		memset(txn->catcache, 0, CATCACHE_SLOTS * sizeof *txn->catcache);
 	/* the admin body is the product id followed by the stored value */
 	buf_t body;
 	buf_init(&body);

@@ -331,6 +331,7 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 		return YIMA_ENOMEM;
 	txn->lg = lg;
 	txn->write = write;
+	txn->recalls = -1;
 	buf_init(&txn->scratch);
 	if ((txn->md = EVP_MD_CTX_new()) == NULL) {
 		rc = YIMA_ENOMEM;
@@ -353,9 +354,19 @@ free_txn:
 	return rc;
 }
 
+/* Read-only cursors must be closed before their transaction ends. */
+static void txn_close_cursors(ledger_txn_t *txn)
+{
+	if (txn->settle_cur != NULL && !txn->write)
+		mdb_cursor_close(txn->settle_cur);
+	txn->settle_cur = NULL;
+}
+
 static void txn_free(ledger_txn_t *txn)
 {
 	EVP_MD_CTX_free(txn->md);
+	EVP_MAC_CTX_free(txn->mac);
+	free(txn->catcache);
 	buf_deinit(&txn->scratch);
 	free(txn);
 }
@@ -366,6 +377,7 @@ int ledger_txn_commit(ledger_txn_t *txn)
 
 	if (rc == 0 && txn->write && txn->meta_dirty)
 		rc = meta_store(txn);
+	txn_close_cursors(txn);
 	if (rc < 0) {
 		mdb_txn_abort(txn->mdb);
 		txn_free(txn);
@@ -380,6 +392,7 @@ void ledger_txn_abort(ledger_txn_t *txn)
 {
 	if (txn == NULL)
 		return;
+	txn_close_cursors(txn);
 	mdb_txn_abort(txn->mdb);
 	txn_free(txn);
 }
@@ -423,23 +436,35 @@ int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],
 	return 0;
 }
 
-int ledger_patient_mac(ledger_t *lg, const char *id, size_t n, uint8_t mac[LEDGER_MAC_LEN])
+static EVP_MAC_CTX *mac_keyed(ledger_t *lg)
 {
 	OSSL_PARAM params[2];
-	size_t len = 0;
-	int rc = YIMA_ECRYPTO;
-
-	if (!lg->has_key)
-		return YIMA_EINVAL;
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(lg->hmac);
+
 	if (ctx == NULL)
-		return YIMA_ENOMEM;
+		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(ctx, lg->mac_key, sizeof lg->mac_key, params) == 1 &&
-	    EVP_MAC_update(ctx, (const unsigned char *)id, n) == 1 &&
-	    EVP_MAC_final(ctx, mac, &len, LEDGER_MAC_LEN) == 1 && len == LEDGER_MAC_LEN)
-		rc = 0;
-	EVP_MAC_CTX_free(ctx);
-	return rc;
+	if (EVP_MAC_init(ctx, lg->mac_key, sizeof lg->mac_key, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n, uint8_t mac[LEDGER_MAC_LEN])
+{
+	size_t len = 0;
+
+	if (!txn->lg->has_key)
+		return YIMA_EINVAL;
+	/* Keying (two SHA-256 blocks and a provider fetch) once per
+	 * transaction; each id then costs a re-init with the same key. */
+	if (txn->mac == NULL && (txn->mac = mac_keyed(txn->lg)) == NULL)
+		return YIMA_ECRYPTO;
+	if (EVP_MAC_init(txn->mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(txn->mac, (const unsigned char *)id, n) != 1 ||
+	    EVP_MAC_final(txn->mac, mac, &len, LEDGER_MAC_LEN) != 1 || len != LEDGER_MAC_LEN)
+		return YIMA_ECRYPTO;
+	return 0;
 }

@@ -38,6 +38,19 @@ struct ledger {
 	char *dir;
 };
 
+/* A direct-mapped cache of catalog lookups for one transaction: the
+ * catalog is small and read for every event.  Cleared on any catalog
+ * write in the transaction. */
+#define CATCACHE_SLOTS 4096
+
+struct catcache_slot {
+	uint8_t state;			/* 0 empty, 1 present, 2 absent */
+	uint8_t plen;
+	char product[CODE_PRODUCT_MAX];
+	char drug[33];
+	uint64_t pack_units;
+};
+
 struct ledger_txn {
 	ledger_t *lg;
 	MDB_txn *mdb;
@@ -49,6 +62,10 @@ struct ledger_txn {
 	uint32_t refund_window;		/* days, as last recorded */
 	uint8_t head[LEDGER_HASH_LEN];	/* chain head */
 	EVP_MD_CTX *md;
+	EVP_MAC_CTX *mac;		/* keyed once, reinitialized per use */
+	MDB_cursor *settle_cur;		/* reused by every settlement scan */
+	int64_t recalls;		/* entries on the recall list, -1 unknown */
+	struct catcache_slot *catcache;	/* lazily allocated */
 	buf_t scratch;			/* encoding buffer, reused */
 };
 

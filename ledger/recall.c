@@ -40,6 +40,7 @@ static int recall_change(ledger_txn_t *txn, enum recall_kind k, const char *key,
 		return ledger_err_from_mdb(rc);	/* not sticky: nothing changed */
 	if (rc != 0)
 		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+	txn->recalls = -1;
 	buf_t body;
 	buf_init(&body);
 	buf_putc(&body, (uint8_t)k);
@@ -84,9 +85,12 @@ int ledger_recall_match(ledger_txn_t *txn, const code_t *c, bool *hit)
 	if (txn->err)
 		return txn->err;
 	/* Most ledgers have a short or empty list: skip three lookups. */
-	if ((rc = mdb_stat(txn->mdb, ledger_dbi(txn, DB_RECALLS), &st)) != 0)
-		return ledger_err_from_mdb(rc);
-	if (st.ms_entries == 0)
+	if (txn->recalls < 0) {
+		if ((rc = mdb_stat(txn->mdb, ledger_dbi(txn, DB_RECALLS), &st)) != 0)
+			return ledger_err_from_mdb(rc);
+		txn->recalls = (int64_t)st.ms_entries;
+	}
+	if (txn->recalls == 0)
 		return 0;
 	if ((rc = recall_has(txn, RECALL_CODE, c->canon, c->canon_len, hit)) < 0 || *hit)
 		return rc;

@@ -90,25 +90,22 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t fac, yima_slice_t stl,
 		       yima_slice_t code, settle_fn fn, void *arg)
 {
 	uint8_t prefix[KEY_MAX];
-	size_t plen, flen;
 	buf_t kb;
-	MDB_cursor *cur;
-	int rc;
+	size_t plen, flen;
+	int rc, mrc;
 
 	if (txn->err)
 		return txn->err;
-	buf_init(&kb);
+	buf_init_fixed(&kb, prefix, sizeof prefix);
 	if ((rc = key_build(&kb, fac, stl, code)) < 0)
-		goto free_key;
+		return rc;
 	plen = kb.len;
-	memcpy(prefix, kb.p, plen);
 	flen = 2 + fac.n + stl.n;	/* the (facility, settlement) part */
-	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_SETTLE), &cur)) != 0) {
-		rc = ledger_err_from_mdb(rc);
-		goto free_key;
-	}
+	if (txn->settle_cur == NULL &&
+	    (mrc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_SETTLE), &txn->settle_cur)) != 0)
+		return ledger_err_from_mdb(mrc);
+	MDB_cursor *cur = txn->settle_cur;
 	MDB_val k = { plen, prefix }, v;
-	int mrc;
 	rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -117,7 +114,7 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t fac, yima_slice_t stl,
 		yima_slice_t c;
 		settle_entry_t e;
 		if ((rc = key_split(&k, flen, &c, &e.seq)) < 0 || (rc = val_decode(&v, &e)) < 0)
-			goto close_cursor;
+			return rc;
 		if ((rc = fn(arg, c, &e)) != 0)
 			break;
 	}
@@ -125,9 +122,5 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t fac, yima_slice_t stl,
 		rc = 0;
 	else if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = ledger_err_from_mdb(mrc);
-close_cursor:
-	mdb_cursor_close(cur);
-free_key:
-	buf_deinit(&kb);
 	return rc;
 }

@@ -13,9 +13,19 @@ void buf_init(buf_t *b)
 	memset(b, 0, sizeof *b);
 }
 
+void buf_init_fixed(buf_t *b, void *p, size_t cap)
+{
+	b->p = p;
+	b->len = 0;
+	b->cap = cap;
+	b->oom = false;
+	b->fixed = true;
+}
+
 void buf_deinit(buf_t *b)
 {
-	free(b->p);
+	if (!b->fixed)
+		free(b->p);
 	memset(b, 0, sizeof *b);
 }
 
@@ -25,7 +35,7 @@ bool buf_reserve(buf_t *b, size_t n)
 		return false;
 	if (n <= b->cap - b->len)
 		return true;
-	if (n > SIZE_MAX / 2 - b->len) {
+	if (b->fixed || n > SIZE_MAX / 2 - b->len) {
 		b->oom = true;
 		return false;
 	}

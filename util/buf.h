@@ -17,9 +17,13 @@ typedef struct buf {
 	size_t len;
 	size_t cap;
 	bool oom;
+	bool fixed;	/* caller's storage: never reallocated, overflow = oom */
 } buf_t;
 
 void buf_init(buf_t *b);
+/* A buffer over caller storage (e.g. on the stack) that never grows:
+ * appending past cap sets oom.  buf_deinit() is not needed. */
+void buf_init_fixed(buf_t *b, void *p, size_t cap);
 void buf_deinit(buf_t *b);
 static inline void buf_reset(buf_t *b) { b->len = 0; b->oom = false; }
 /* Make room for n more bytes; returns false (and sets oom) on failure. */

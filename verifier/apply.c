@@ -127,7 +127,7 @@ static int gather(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t *c)
 	rc = ledger_code_get(txn, code->canon, code->canon_len, &c->st);
 	if (rc < 0 && rc != YIMA_ENOTFOUND)
 		return rc;
-	rc = ledger_catalog_get(txn, code->product, code->product_len, &c->cat);
+	rc = ledger_catalog_lookup(txn, code->product, code->product_len, &c->cat);
 	if (rc < 0 && rc != YIMA_ENOTFOUND)
 		return rc;
 	c->in_catalog = rc == 0;
@@ -161,7 +161,7 @@ static int fill_patient(ledger_txn_t *txn, const verify_input_t *in, ledger_even
 	if (in->ev.patient.n == 0)
 		return 0;
 	rec->has_patient = true;
-	return ledger_patient_mac(ledger_txn_ledger(txn), in->ev.patient.p, in->ev.patient.n,
+	return ledger_patient_mac(txn, in->ev.patient.p, in->ev.patient.n,
 				  rec->patient_mac);
 }
 
@@ -193,7 +193,7 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 		buf_put(out, raw.p, raw.n);
 		return out->oom ? YIMA_ENOMEM : 0;
 	}
-	if ((rc = ledger_patient_mac(ledger_txn_ledger(txn), pat.p, pat.n, mac)) < 0)
+	if ((rc = ledger_patient_mac(txn, pat.p, pat.n, mac)) < 0)
 		return rc;
 	buf_put(out, raw.p, (size_t)(at - raw.p));
 	buf_puts(out, "hmac:");

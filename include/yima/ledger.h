@@ -80,7 +80,7 @@ uint64_t ledger_admin_count(const ledger_txn_t *txn);
 void ledger_head(const ledger_txn_t *txn, uint8_t head[LEDGER_HASH_LEN]);
 
 /* Keyed hash of a patient id with the ledger's key (HMAC-SHA256). */
-int ledger_patient_mac(ledger_t *lg, const char *id, size_t n,
+int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n,
 		       uint8_t mac[LEDGER_MAC_LEN]);
 
 /* ---- event records ---------------------------------------------------- */
@@ -187,8 +187,14 @@ typedef struct catalog_entry {
 	yima_slice_t spec;
 } catalog_entry_t;
 
+/* Look up a product.  name and spec point into the snapshot: valid until
+ * the next write in txn or its end. */
 int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n,
 		       catalog_entry_t *e);
+/* The same without name and spec, served from a per-transaction cache:
+ * the verifier's lookup, once per event. */
+int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n,
+			  catalog_entry_t *e);
 /* Insert or replace a catalog row; chained as an admin record. */
 int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e);
 
