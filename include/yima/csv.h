@@ -27,6 +27,8 @@
 
 #define CSV_RAW_KEEP 4096		/* bytes of a row kept as evidence */
 #define CSV_ROW_MAX_DEFAULT (16u << 20)	/* longer rows become `overlong` */
+#define CSV_FIELDS_MAX 65536		/* a row with more fields is `overlong`
+					 * too: keeps the field table bounded */
 
 typedef struct csv_reader csv_reader_t;
 
@@ -37,23 +39,40 @@ typedef struct csv_row {
 	const yima_slice_t *field;	/* nfields unquoted fields */
 	yima_slice_t raw;	/* the row's bytes as read, without the final
 				 * line terminator, at most CSV_RAW_KEEP */
-	bool overlong;		/* row exceeded the limit: nfields is 0 */
+	uint64_t size;		/* bytes of the whole row as read, without the
+				 * final line terminator (raw keeps at most
+				 * CSV_RAW_KEEP of them) */
+	size_t limit;		/* the reader's row_max, for messages */
+	bool overlong;		/* size > limit, or more than CSV_FIELDS_MAX
+				 * fields: nfields is 0 */
 	bool unterminated;	/* ended inside a quoted field at EOF */
 } csv_row_t;
 
 /*
  * Create a reader over fp (not closed by the reader).  row_max bounds the
- * bytes of one row (0 = CSV_ROW_MAX_DEFAULT).  If sha256 is true the reader
- * also hashes every byte it consumes (see csv_reader_sha256()).
+ * bytes of one row (0 = CSV_ROW_MAX_DEFAULT).  To hash every byte of the
+ * input as it is read (the file SHA-256 of spec section 5, also for stdin,
+ * which cannot be read twice), set a tap with csv_reader_set_tap().
  * Returns 0 or YIMA_ENOMEM.
  */
 int csv_reader_new(FILE *fp, size_t row_max, csv_reader_t **out);
 void csv_reader_free(csv_reader_t *r);
 
 /*
+ * A tap sees every byte the reader takes from fp, in order and exactly once,
+ * a byte order mark included.  Bytes are tapped when read, which may be up
+ * to 1 MiB ahead of the rows returned so far; once csv_reader_next() has
+ * returned 0, the whole input has been tapped.  Set it before the first
+ * csv_reader_next(); fn must not call back into the reader.
+ */
+typedef void csv_tap_fn(void *ctx, const void *p, size_t n);
+void csv_reader_set_tap(csv_reader_t *r, csv_tap_fn *fn, void *ctx);
+
+/*
  * Read the next non-empty row into *row.  Returns 1 with a row, 0 at end of
- * input, YIMA_EIO on a read error (why filled).  The slices in *row point
- * into the reader and stay valid until the next call or csv_reader_free().
+ * input, YIMA_EIO on a read error or YIMA_ENOMEM (why filled); errors are
+ * sticky.  The slices in *row point into the reader and stay valid until
+ * the next call or csv_reader_free().
  */
 int csv_reader_next(csv_reader_t *r, csv_row_t *row, char *why, size_t whylen);
 

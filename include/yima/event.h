@@ -64,11 +64,17 @@ bool event_csv_header_ok(const csv_row_t *row);
  * why naming the column and rule ("column time: month 13").  The slices in
  * *ev point into the row (see csv_reader_next() for their lifetime).
  * An empty code is not BAD_RECORD: it is left for code_normalize() to call
- * MALFORMED.  qty is checked only on dispense and refund.
+ * MALFORMED.  qty is checked only on dispense and refund.  On failure *ev
+ * is partly filled; ev->code is the code field whenever the row has at
+ * least four fields (spec section 5 prints it), else empty.
  */
 int event_parse_row(const csv_row_t *row, event_t *ev, char *why, size_t whylen);
 
-/* Parse an RFC 3339 date-time with offset (spec section 3 rules). */
+/* Parse an RFC 3339 date-time with offset (spec section 3 rules): exactly
+ * YYYY-MM-DD[Tt]hh:mm:ss[.f+][Zz|+hh:mm|-hh:mm], nothing around it, a real
+ * instant of years 0001-9999 (no leap second: it cannot be represented);
+ * fraction digits past 9 are dropped, "-00:00" reads as +00:00.  Returns 0
+ * or YIMA_EBADRECORD with the rule in why ("month 13"; no column name). */
 int yima_time_parse(const char *s, size_t n, yima_time_t *t, char *why, size_t whylen);
 
 /* Format as RFC 3339 with its own offset ("2026-03-01T09:15:00+08:00", a
