@@ -146,16 +146,27 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 	unsigned envflags = MDB_NOTLS;
 	int rc;
 
-	if (lg->flags & LEDGER_RDONLY)
+	size_t mapsize = LEDGER_MAPSIZE;
+
+	if (lg->flags & LEDGER_RDONLY) {
 		envflags |= MDB_RDONLY;
+	} else {
+		/* writers map with WRITEMAP and a managed size: mapsize.c */
+		lg->flags |= LEDGER_WRITEMAP;
+		envflags |= MDB_WRITEMAP;
+		mapsize = ledger_map_initial(lg);
+	}
 	if (lg->flags & LEDGER_NOSYNC)
-		envflags |= MDB_NOSYNC | MDB_WRITEMAP | MDB_MAPASYNC;
+		envflags |= MDB_NOSYNC | MDB_MAPASYNC;
 	if ((rc = mdb_env_create(&lg->env)) != 0)
 		goto fail;
 	if ((rc = mdb_env_set_maxdbs(lg->env, DB_COUNT)) != 0 ||
-	    (rc = mdb_env_set_mapsize(lg->env, LEDGER_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_set_mapsize(lg->env, mapsize)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(lg->env, 256)) != 0)
 		goto fail;
+	if ((lg->flags & LEDGER_WRITEMAP) && ledger_map_writer_register(lg) < 0)
+		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot lock writers.lock: %s", lg->dir,
+				 strerror(errno));
 	if ((rc = mdb_env_open(lg->env, lg->dir, envflags, 0600)) != 0)
 		goto fail;
 	return 0;
@@ -223,6 +234,7 @@ int ledger_open(const char *dir, unsigned flags, ledger_t **out, char *why, size
 	if ((lg = calloc(1, sizeof *lg)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	lg->flags = flags;
+	lg->writers_fd = -1;
 	if ((lg->dir = strdup(dir)) == NULL) {
 		rc = yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 		goto free_lg;
@@ -250,8 +262,12 @@ void ledger_close(ledger_t *lg)
 {
 	if (lg == NULL)
 		return;
-	if (lg->env != NULL)
+	if (lg->env != NULL) {
+		ledger_map_shrink(lg);
 		mdb_env_close(lg->env);
+	}
+	if (lg->writers_fd >= 0)
+		close(lg->writers_fd);
 	EVP_MD_free(lg->sha256);
 	EVP_MAC_free(lg->hmac);
 	OPENSSL_cleanse(lg->mac_key, sizeof lg->mac_key);
@@ -337,7 +353,12 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 		rc = YIMA_ENOMEM;
 		goto free_txn;
 	}
-	if ((rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb)) != 0) {
+	if (write && (rc = ledger_map_reserve(lg)) < 0)
+		goto free_txn;
+	rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
+	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(lg->env, 0) == 0)
+		rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
+	if (rc != 0) {
 		rc = ledger_err_from_mdb(rc);
 		goto free_txn;
 	}

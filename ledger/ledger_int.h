@@ -36,7 +36,18 @@ struct ledger {
 	EVP_MD *sha256;
 	EVP_MAC *hmac;
 	char *dir;
+	int writers_fd;		/* flock(LOCK_SH) while this process may write */
 };
+
+/* Internal open flag: this process maps with MDB_WRITEMAP (mapsize.c). */
+#define LEDGER_WRITEMAP (1u << 16)
+
+size_t ledger_map_initial(ledger_t *lg);
+int ledger_map_writer_register(ledger_t *lg);
+/* Before a write transaction: grow the map to leave room for it. */
+int ledger_map_reserve(ledger_t *lg);
+/* At close: cut the file to the pages in use if no other writer is open. */
+void ledger_map_shrink(ledger_t *lg);
 
 /* A direct-mapped cache of catalog lookups for one transaction: the
  * catalog is small and read for every event.  Cleared on any catalog
