@@ -5,11 +5,11 @@
  * bytes, str16 = u16 BE length + bytes):
  *
  *   u8 layout(1)  u8 kind(1=event)  u8 status  u8 type  u8 verdict
- *   u8 flags(1 qty, 2 expiry, 4 patient, 8 zulu)  u16 BE findings
+ *   u8 flags(1 qty, 2 expiry, 4 patient, 8 zulu, 16 text)  u16 BE findings
  *   zigzag sec  nsec  zigzag offset_min  prev_code_seq  units  [qty]
  *   str8 facility  str16 code  str8 drug  str8 settlement
  *   str8 counterparty  str8 batch  [u16 BE year, u8 month, u8 day]
- *   [32-byte patient HMAC]  str16 reason  str16 raw
+ *   [32-byte patient HMAC]  [str16 reason  str16 raw]
  *   32-byte chain hash = SHA-256(previous hash || all bytes above)
  *
  * A reader of a later layout keeps this decoder for records whose first
@@ -24,6 +24,7 @@ enum {
 	RF_EXPIRY = 2,
 	RF_PATIENT = 4,
 	RF_ZULU = 8,
+	RF_TEXT = 16,	/* reason and raw present (attempts that broke rules) */
 };
 
 #define RAW_KEEP 4096
@@ -46,7 +47,8 @@ static size_t min_size(size_t a, size_t b)
 int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 {
 	uint8_t flags = (ev->has_qty ? RF_QTY : 0) | (ev->has_expiry ? RF_EXPIRY : 0) |
-			(ev->has_patient ? RF_PATIENT : 0) | (ev->time.zulu ? RF_ZULU : 0);
+			(ev->has_patient ? RF_PATIENT : 0) | (ev->time.zulu ? RF_ZULU : 0) |
+			(ev->reason.n || ev->raw.n ? RF_TEXT : 0);
 
 	if (ev->facility.n > 255 || ev->drug.n > 255 || ev->settlement.n > 255 ||
 	    ev->counterparty.n > 255 || ev->batch.n > 255)
@@ -78,8 +80,10 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 	}
 	if (ev->has_patient)
 		buf_put(b, ev->patient_mac, LEDGER_MAC_LEN);
-	buf_put_str16(b, ev->reason.p, min_size(ev->reason.n, RAW_KEEP));
-	buf_put_str16(b, ev->raw.p, min_size(ev->raw.n, RAW_KEEP));
+	if (flags & RF_TEXT) {
+		buf_put_str16(b, ev->reason.p, min_size(ev->reason.n, RAW_KEEP));
+		buf_put_str16(b, ev->raw.p, min_size(ev->raw.n, RAW_KEEP));
+	}
 	return b->oom ? YIMA_ENOMEM : 0;
 }
 
@@ -143,8 +147,12 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 		if (p != NULL)
 			memcpy(ev->patient_mac, p, LEDGER_MAC_LEN);
 	}
-	ev->reason = rd_slice16(&r);
-	ev->raw = rd_slice16(&r);
+	if (flags & RF_TEXT) {
+		ev->reason = rd_slice16(&r);
+		ev->raw = rd_slice16(&r);
+	} else {
+		ev->reason = ev->raw = yima_slice("", 0);
+	}
 	if (r.bad || rd_left(&r) != 0 || v > 999999999 || ev->status > REC_BAD ||
 	    ev->type > EV_DESTROY || ev->verdict > VERDICT_REJECT)
 		return YIMA_ECORRUPT;
@@ -190,4 +198,33 @@ int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev)
 	if (rc != 0)
 		return ledger_err_from_mdb(rc);
 	return ledger_event_decode(v.mv_data, v.mv_size, ev);
+}
+
+int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
+{
+	uint8_t kbuf[8];
+	MDB_cursor *cur;
+	ledger_event_t ev;
+	int rc = 0, mrc;
+
+	if ((mrc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &cur)) != 0)
+		return ledger_err_from_mdb(mrc);
+	put_u64be(kbuf, from);
+	MDB_val k = { 8, kbuf }, v;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = YIMA_ECORRUPT;
+			break;
+		}
+		if ((rc = ledger_event_decode(v.mv_data, v.mv_size, &ev)) < 0)
+			break;
+		ev.seq = get_u64be(k.mv_data);
+		if ((rc = fn(arg, &ev)) != 0)
+			break;
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = ledger_err_from_mdb(mrc);
+	mdb_cursor_close(cur);
+	return rc < 0 ? rc : 0;
 }

@@ -129,6 +129,11 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev);
 /* Read event seq.  Returns 0, YIMA_ENOTFOUND or YIMA_ECORRUPT. */
 int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev);
 
+/* Call fn for every event record from seq `from` on, in seq order (a
+ * sequential scan).  fn returns 0 to go on, 1 to stop, <0 to fail. */
+typedef int (*event_fn)(void *arg, const ledger_event_t *ev);
+int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg);
+
 /* Encode / decode (used by append, get, and audit's byte comparison).
  * ledger_event_encode() appends the record bytes without the hash. */
 struct buf;
