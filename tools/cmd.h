@@ -22,5 +22,6 @@ int cmd_query(int argc, char **argv);
 int cmd_recall(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_recon(int argc, char **argv);
 
 #endif

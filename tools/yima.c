@@ -15,6 +15,7 @@ static const struct {
 	{ "ingest", cmd_ingest, "apply an events CSV to the ledger, one JSON verdict per row" },
 	{ "query", cmd_query, "a code's state and full history" },
 	{ "recall", cmd_recall, "add, remove or list recalled codes, products and batches" },
+	{ "recon", cmd_recon, "reconcile a facility's dispense log against the ledger" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
 	{ "gen", cmd_gen, "generate a sample world (catalog, recalls, events)" },
 };

@@ -1,0 +1,457 @@
+/*
+ * recon.c - a facility's dispense log against the ledger (yima/recon.h).
+ *
+ * One pass over the log: each dispense row is looked up by (facility,
+ * settlement, canonical code) in the settlement index; the matched ledger
+ * dispenses are marked in a bitmap over event seqs.  Then one sequential
+ * pass over the ledger's events reports the dispenses of the log's
+ * facilities, inside the log's time span, that no log row matched.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "yima/csv.h"
+#include "yima/error.h"
+#include "yima/recon.h"
+#include "yima/verify.h"
+
+static const char *const kind_names[RF_COUNT] = {
+	[RF_NOT_UPLOADED] = "NOT_UPLOADED",
+	[RF_QTY_MISMATCH] = "QTY_MISMATCH",
+	[RF_DRUG_MISMATCH] = "DRUG_MISMATCH",
+	[RF_RESOLD_ELSEWHERE] = "RESOLD_ELSEWHERE",
+	[RF_UNLOGGED] = "UNLOGGED",
+	[RF_BAD_RECORD] = "BAD_RECORD",
+	[RF_MALFORMED] = "MALFORMED",
+	[RF_RECORD_FINDING] = "RECORD_FINDING",
+};
+
+const char *recon_finding_name(enum recon_finding k)
+{
+	return (unsigned)k < RF_COUNT ? kind_names[k] : "?";
+}
+
+/* The log's facilities: a small open-addressing set. */
+struct facset {
+	char (*slot)[FACILITY_MAX + 1];
+	size_t cap, n;
+};
+
+static uint64_t fac_hash(yima_slice_t f)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < f.n; i++)
+		h = (h ^ (uint8_t)f.p[i]) * 1099511628211ull;
+	return h;
+}
+
+static bool facset_has(const struct facset *s, yima_slice_t f)
+{
+	if (s->cap == 0)
+		return false;
+	for (size_t i = fac_hash(f) % s->cap;; i = (i + 1) % s->cap) {
+		if (s->slot[i][0] == '\0')
+			return false;
+		if (strlen(s->slot[i]) == f.n && memcmp(s->slot[i], f.p, f.n) == 0)
+			return true;
+	}
+}
+
+static int facset_add(struct facset *s, yima_slice_t f)
+{
+	if (f.n == 0 || f.n > FACILITY_MAX || facset_has(s, f))
+		return 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		struct facset g = { NULL, s->cap ? s->cap * 2 : 64, 0 };
+		if ((g.slot = calloc(g.cap, sizeof *g.slot)) == NULL)
+			return YIMA_ENOMEM;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i][0] != '\0')
+				facset_add(&g, yima_slice_cstr(s->slot[i]));
+		free(s->slot);
+		*s = g;
+	}
+	size_t i = fac_hash(f) % s->cap;
+	while (s->slot[i][0] != '\0')
+		i = (i + 1) % s->cap;
+	memcpy(s->slot[i], f.p, f.n);
+	s->slot[i][f.n] = '\0';
+	s->n++;
+	return 0;
+}
+
+struct recon {
+	ledger_txn_t *txn;
+	const recon_opts_t *o;
+	recon_stats_t *st;
+	uint8_t *seen;		/* bit per event seq: matched by a log row */
+	uint64_t nseq;
+	struct facset facs;
+	bool have_span;
+	yima_time_t from, to;
+	buf_t out;
+};
+
+static int time_cmp(const yima_time_t *a, const yima_time_t *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void emit(struct recon *r, const char *finding, uint64_t line, uint64_t seq,
+		 yima_slice_t code, yima_slice_t settlement, const char *reason)
+{
+	buf_t *b = &r->out;
+
+	r->st->findings++;
+	if (r->o->format == RECON_CSV) {
+		buf_printf(b, "%s,", finding);
+		if (line)
+			buf_printf(b, "%" PRIu64, line);
+		buf_putc(b, ',');
+		if (seq)
+			buf_printf(b, "%" PRIu64, seq);
+		buf_putc(b, ',');
+		const yima_slice_t cols[3] = { code, settlement, yima_slice_cstr(reason) };
+		for (int i = 0; i < 3; i++) {
+			buf_putc(b, '"');
+			for (size_t j = 0; j < cols[i].n; j++) {
+				if (cols[i].p[j] == '"')
+					buf_putc(b, '"');
+				buf_putc(b, (uint8_t)cols[i].p[j]);
+			}
+			buf_puts(b, i < 2 ? "\"," : "\"\n");
+		}
+		return;
+	}
+	buf_printf(b, "{\"finding\":\"%s\",", finding);
+	if (line)
+		buf_printf(b, "\"line\":%" PRIu64 ",", line);
+	else
+		buf_printf(b, "\"seq\":%" PRIu64 ",", seq);
+	buf_puts(b, "\"code\":");
+	json_str(b, code.p ? code.p : "", code.n);
+	buf_puts(b, ",\"settlement\":");
+	if (settlement.n > 0)
+		json_str(b, settlement.p, settlement.n);
+	else
+		buf_puts(b, "null");
+	if (reason != NULL && reason[0] != '\0') {
+		buf_puts(b, ",\"reason\":");
+		json_str(b, reason, strlen(reason));
+	}
+	buf_puts(b, "}\n");
+}
+
+static int flush(struct recon *r)
+{
+	if (r->out.oom)
+		return YIMA_ENOMEM;
+	if (r->out.len > 0 && fwrite(r->out.p, 1, r->out.len, r->o->out) != r->out.len)
+		return YIMA_EIO;
+	buf_reset(&r->out);
+	return 0;
+}
+
+/* ---- one log row --------------------------------------------------------- */
+
+#define MATCH_MAX 16
+
+/* The ledger dispenses under one (facility, settlement, code). */
+struct match {
+	struct recon *r;
+	uint64_t n;
+	size_t kept;
+	uint64_t seq[MATCH_MAX];
+	bool applied[MATCH_MAX];
+};
+
+static int match_entry(void *arg, yima_slice_t code, const settle_entry_t *e)
+{
+	struct match *m = arg;
+	(void)code;
+	if (e->type != EV_DISPENSE)
+		return 0;
+	m->n++;
+	/* the log has this claim line: none of its records is UNLOGGED */
+	if (e->seq < m->r->nseq)
+		m->r->seen[e->seq / 8] |= (uint8_t)(1u << (e->seq % 8));
+	if (m->kept < MATCH_MAX) {
+		m->seq[m->kept] = e->seq;
+		m->applied[m->kept++] = e->verdict != VERDICT_REJECT;
+	}
+	return 0;
+}
+
+/* Does the code have a dispense at another facility than f? */
+static int resold_elsewhere(ledger_txn_t *txn, const code_t *c, yima_slice_t f, bool *yes)
+{
+	code_state_t st;
+	ledger_event_t ev;
+	int rc;
+
+	*yes = false;
+	rc = ledger_code_get(txn, c->canon, c->canon_len, &st);
+	if (rc == YIMA_ENOTFOUND)
+		return 0;
+	for (uint64_t seq = st.last_seq; rc == 0 && seq != 0; seq = ev.prev_code_seq) {
+		if ((rc = ledger_event_get(txn, seq, &ev)) < 0)
+			break;
+		if (ev.type == EV_DISPENSE && !yima_slice_eq(ev.facility, f)) {
+			*yes = true;
+			break;
+		}
+	}
+	return rc;
+}
+
+static bool log_units(ledger_txn_t *txn, const verify_input_t *in, uint64_t *units)
+{
+	catalog_entry_t cat;
+	if (in->ev.has_qty) {
+		*units = in->ev.qty;
+		return true;
+	}
+	if (ledger_catalog_lookup(txn, in->code.product, in->code.product_len, &cat) == 0) {
+		*units = cat.pack_units;
+		return true;
+	}
+	return false;
+}
+
+static bool same_units(ledger_txn_t *txn, const verify_input_t *in, const ledger_event_t *rec)
+{
+	uint64_t units;
+	return log_units(txn, in, &units) ? units == rec->units : !rec->has_qty;
+}
+
+/* Pick the record a log line is compared with: one that agrees with it
+ * (a log that holds a rejected duplicate as its own line matches that
+ * attempt), else the applied dispense, else the last attempt. */
+static int pick_match(struct recon *r, const verify_input_t *in, const struct match *m,
+		      ledger_event_t *rec)
+{
+	size_t pick = m->kept - 1;
+	bool have_applied = false;
+	int rc;
+
+	for (size_t i = 0; i < m->kept; i++) {
+		if ((rc = ledger_event_get(r->txn, m->seq[i], rec)) < 0)
+			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
+		if (same_units(r->txn, in, rec) && yima_slice_eq(in->ev.drug, rec->drug))
+			return 0;
+		if (m->applied[i] && !have_applied) {
+			pick = i;
+			have_applied = true;
+		}
+	}
+	rc = ledger_event_get(r->txn, m->seq[pick], rec);
+	return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
+}
+
+static int compare_matched(struct recon *r, const verify_input_t *in, uint64_t line,
+			   const struct match *m)
+{
+	ledger_event_t rec;
+	yima_slice_t code = yima_slice(in->code.canon, in->code.canon_len), stl = in->ev.settlement;
+	int rc = pick_match(r, in, m, &rec);
+
+	if (rc < 0)
+		return rc;
+	if (!same_units(r->txn, in, &rec)) {
+		emit(r, kind_names[RF_QTY_MISMATCH], line, 0, code, stl, NULL);
+		r->st->by_kind[RF_QTY_MISMATCH]++;
+	}
+	if (!yima_slice_eq(in->ev.drug, rec.drug)) {
+		emit(r, kind_names[RF_DRUG_MISMATCH], line, 0, code, stl, NULL);
+		r->st->by_kind[RF_DRUG_MISMATCH]++;
+	}
+	for (int f = 0; f < F_COUNT; f++) {
+		if (!(rec.findings & FINDING_BIT(f)))
+			continue;
+		emit(r, finding_name((enum finding)f), line, 0, code, stl, NULL);
+		r->st->by_kind[RF_RECORD_FINDING]++;
+		r->st->by_finding[f]++;
+	}
+	return 0;
+}
+
+static int check_dispense(struct recon *r, const verify_input_t *in, uint64_t line)
+{
+	yima_slice_t code = yima_slice(in->code.canon, in->code.canon_len);
+	struct match m;
+	bool resold;
+	int rc;
+
+	memset(&m, 0, sizeof m);
+	m.r = r;
+	rc = ledger_settle_scan(r->txn, in->ev.facility, in->ev.settlement, code, match_entry, &m);
+	if (rc < 0)
+		return rc;
+	if (m.n == 0) {
+		emit(r, kind_names[RF_NOT_UPLOADED], line, 0, code, in->ev.settlement, NULL);
+		r->st->by_kind[RF_NOT_UPLOADED]++;
+	} else {
+		r->st->uploaded++;
+		if ((rc = compare_matched(r, in, line, &m)) < 0)
+			return rc;
+	}
+	if ((rc = resold_elsewhere(r->txn, &in->code, in->ev.facility, &resold)) < 0)
+		return rc;
+	if (resold) {
+		emit(r, kind_names[RF_RESOLD_ELSEWHERE], line, 0, code, in->ev.settlement, NULL);
+		r->st->by_kind[RF_RESOLD_ELSEWHERE]++;
+	}
+	return 0;
+}
+
+static void widen_span(struct recon *r, const yima_time_t *t)
+{
+	if (!r->have_span || time_cmp(t, &r->from) < 0)
+		r->from = *t;
+	if (!r->have_span || time_cmp(t, &r->to) > 0)
+		r->to = *t;
+	r->have_span = true;
+}
+
+static int check_row(struct recon *r, const csv_row_t *row, uint64_t line)
+{
+	verify_input_t in;
+	int rc;
+
+	verify_input_from_row(row, &in);
+	if (in.status == YIMA_EBADRECORD) {
+		enum event_type t = row->nfields >= 3 ? event_type_parse(row->field[2].p, row->field[2].n) : EV_NONE;
+		if (t != EV_NONE && t != EV_DISPENSE) {
+			r->st->skipped++;
+			return 0;
+		}
+		yima_slice_t stl = row->nfields >= 7 ? row->field[6] : yima_slice("", 0);
+		emit(r, kind_names[RF_BAD_RECORD], line, 0, in.out_code, stl, in.reason);
+		r->st->by_kind[RF_BAD_RECORD]++;
+		return 0;
+	}
+	if (in.ev.type != EV_DISPENSE) {
+		r->st->skipped++;
+		return 0;
+	}
+	r->st->dispenses++;
+	widen_span(r, &in.ev.time);
+	if ((rc = facset_add(&r->facs, in.ev.facility)) < 0)
+		return rc;
+	if (in.status == YIMA_EMALFORMED) {
+		emit(r, kind_names[RF_MALFORMED], line, 0, in.out_code, in.ev.settlement, in.reason);
+		r->st->by_kind[RF_MALFORMED]++;
+		return 0;
+	}
+	return check_dispense(r, &in, line);
+}
+
+/* ---- the ledger side ---------------------------------------------------- */
+
+static int unlogged_event(void *arg, const ledger_event_t *ev)
+{
+	struct recon *r = arg;
+
+	if (ev->type != EV_DISPENSE || ev->status != REC_OK)
+		return 0;
+	if (ev->seq < r->nseq && (r->seen[ev->seq / 8] & (1u << (ev->seq % 8))))
+		return 0;
+	if (!facset_has(&r->facs, ev->facility) || time_cmp(&ev->time, &r->from) < 0 ||
+	    time_cmp(&ev->time, &r->to) > 0)
+		return 0;
+	emit(r, kind_names[RF_UNLOGGED], 0, ev->seq, ev->code, ev->settlement, NULL);
+	r->st->by_kind[RF_UNLOGGED]++;
+	return r->out.len > (1u << 20) && flush(r) < 0 ? YIMA_EIO : 0;
+}
+
+/* ---- driver ------------------------------------------------------------------ */
+
+static int read_log(struct recon *r, FILE *fp, char *why, size_t whylen)
+{
+	csv_reader_t *csv;
+	csv_row_t row;
+	char msg[256];
+	uint64_t line = 0;
+	int rc;
+
+	if ((rc = csv_reader_new(fp, 0, &csv)) < 0)
+		return yima_fail(why, whylen, rc, "out of memory");
+	if ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) <= 0 || !event_csv_header_ok(&row)) {
+		rc = rc < 0 ? yima_fail(why, whylen, YIMA_EIO, "%s: %s", r->o->path, msg)
+			    : yima_fail(why, whylen, YIMA_EFORMAT,
+					"%s: line 1: header must be exactly time,facility,type,code,drug,qty,settlement,patient,counterparty",
+					r->o->path);
+		goto free_csv;
+	}
+	while ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) > 0) {
+		line++;
+		r->st->rows++;
+		if ((rc = check_row(r, &row, line)) < 0) {
+			yima_fail(why, whylen, rc, "%s: line %" PRIu64 ": %s", r->o->path, line, yima_strerror(rc));
+			goto free_csv;
+		}
+		if (r->out.len > (1u << 20) && (rc = flush(r)) < 0) {
+			yima_fail(why, whylen, rc, "output: %s", yima_strerror(rc));
+			goto free_csv;
+		}
+		if (r->o->progress != NULL && line % 65536 == 0)
+			r->o->progress(r->o->progress_arg, csv_reader_offset(csv), 0, line);
+	}
+	if (rc < 0)
+		yima_fail(why, whylen, YIMA_EIO, "%s: %s", r->o->path, msg);
+free_csv:
+	csv_reader_free(csv);
+	return rc;
+}
+
+int recon_run(ledger_t *lg, const recon_opts_t *o, recon_stats_t *st, char *why, size_t whylen)
+{
+	struct recon r;
+	FILE *fp;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.st = st;
+	buf_init(&r.out);
+	bool std = strcmp(o->path, "-") == 0;
+	if ((fp = std ? stdin : fopen(o->path, "rb")) == NULL)
+		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot open", o->path);
+	if ((rc = ledger_txn_begin(lg, false, &r.txn)) < 0) {
+		yima_fail(why, whylen, rc, "%s: %s", ledger_dir(lg), yima_strerror(rc));
+		goto close_log;
+	}
+	r.nseq = ledger_event_count(r.txn) + 1;
+	if ((r.seen = calloc(r.nseq / 8 + 1, 1)) == NULL) {
+		rc = yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+		goto end_txn;
+	}
+	if (o->format == RECON_CSV)
+		buf_puts(&r.out, "finding,line,seq,code,settlement,reason\n");
+	if ((rc = read_log(&r, fp, why, whylen)) < 0)
+		goto free_seen;
+	if (r.have_span && (rc = ledger_event_scan(r.txn, 1, unlogged_event, &r)) < 0) {
+		yima_fail(why, whylen, rc, "%s: reading events: %s", ledger_dir(lg), yima_strerror(rc));
+		goto free_seen;
+	}
+	if ((rc = flush(&r)) < 0 || fflush(o->out) != 0)
+		rc = yima_fail(why, whylen, YIMA_EIO, "output: write failed");
+free_seen:
+	free(r.seen);
+end_txn:
+	ledger_txn_abort(r.txn);
+close_log:
+	if (!std)
+		fclose(fp);
+	free(r.facs.slot);
+	buf_deinit(&r.out);
+	return rc;
+}
