@@ -1,0 +1,158 @@
+/*
+ * test_ledger.c - the ledger's own contracts: record round trip, the hash
+ * chain and audit catching a state, a record or a catalog row changed
+ * behind the log's back, recall arguments, JSON escaping.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "scenario.h"
+#include "testutil.h"
+#include "yima/audit.h"
+#include "yima/error.h"
+#include "yima/recall.h"
+
+#define ROWS \
+	"2026-03-01T10:00:00+08:00,H1,receive," C1 ",,,,,S1\n" \
+	"2026-03-02T10:00:00+08:00,H1,dispense," C1 ",DRUGA,6,ST1,PT1,\n" \
+	"2026-03-02T10:00:00+08:00,H1,dispense," C1 ",DRUGA,6,ST1,PT1,\n"
+
+static const scenario_t base = { "base", NULL, 0, ROWS, "accept\naccept\nreject DUPLICATE_IN_CLAIM" };
+
+static int audit_dir(const char *db, char *why, size_t n)
+{
+	ledger_t *lg;
+	audit_result_t res;
+	char *scratch = tu_mkdtemp();
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, n), 0, "%s", why);
+	int rc = audit_ledger(lg, scratch, &res, why, n);
+	ledger_close(lg);
+	tu_rmtree(scratch);
+	free(scratch);
+	return rc;
+}
+
+Test(ledger, record_round_trip)
+{
+	ledger_event_t a, b;
+	buf_t buf;
+
+	memset(&a, 0, sizeof a);
+	a.status = REC_OK;
+	a.type = EV_DISPENSE;
+	a.time = (yima_time_t){ 1772330400, 5, 480, false };
+	a.facility = yima_slice_cstr("H1");
+	a.code = yima_slice_cstr(C1);
+	a.drug = yima_slice_cstr("DRUGA");
+	a.settlement = yima_slice_cstr("ST1");
+	a.has_qty = true;
+	a.qty = a.units = 6;
+	a.has_patient = true;
+	memset(a.patient_mac, 0xab, sizeof a.patient_mac);
+	a.verdict = VERDICT_WARN;
+	a.findings = FINDING_BIT(F_NOT_RECEIVED);
+	a.prev_code_seq = 77;
+	buf_init(&buf);
+	cr_assert_eq(ledger_event_encode(&a, &buf), 0);
+	buf_put(&buf, "0123456789abcdef0123456789abcdef", 32);	/* the hash */
+	cr_assert_eq(ledger_event_decode(buf.p, buf.len, &b), 0);
+	cr_expect_eq(b.time.sec, a.time.sec);
+	cr_expect_eq(b.time.nsec, 5);
+	cr_expect_eq(b.time.offset_min, 480);
+	cr_expect(yima_slice_eq(b.code, a.code) && yima_slice_eq(b.drug, a.drug));
+	cr_expect_eq(b.units, 6);
+	cr_expect_eq(b.prev_code_seq, 77);
+	cr_expect_eq(b.findings, a.findings);
+	cr_expect_eq(memcmp(b.patient_mac, a.patient_mac, 32), 0);
+	/* any truncation is caught, never read past the end */
+	for (size_t n = 0; n < buf.len; n++)
+		cr_expect_neq(ledger_event_decode(buf.p, n, &b), 0, "truncated to %zu bytes decoded", n);
+	buf_deinit(&buf);
+}
+
+Test(ledger, audit_passes_and_counts_events_only)
+{
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	cr_assert_eq(audit_dir(db, why, sizeof why), 0, "%s", why);
+	tu_rmtree(db);
+	free(db);
+}
+
+Test(ledger, audit_catches_a_state_changed_behind_the_log)
+{
+	char why[512];
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	code_state_t st;
+	char *db = scenario_run(&base, 1);
+
+	cr_assert_eq(ledger_open(db, 0, &lg, why, sizeof why), 0);
+	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
+	cr_assert_eq(ledger_code_get(txn, C1, strlen(C1), &st), 0);
+	cr_assert_eq(st.units_left, 18);
+	st.units_left = 24;	/* "un-sell" six tablets */
+	cr_assert_eq(ledger_code_put(txn, C1, strlen(C1), &st), 0);
+	cr_assert_eq(ledger_txn_commit(txn), 0);
+	ledger_close(lg);
+	cr_expect_eq(audit_dir(db, why, sizeof why), YIMA_EMISMATCH);
+	cr_expect(strstr(why, "codes") != NULL, "%s", why);
+	tu_rmtree(db);
+	free(db);
+}
+
+Test(ledger, catalog_reload_is_chained_and_audits_clean)
+{
+	char why[512];
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	catalog_entry_t e;
+	char *db = scenario_run(&base, 1);
+
+	/* a catalog reload goes through the chain: the audit replays it */
+	cr_assert_eq(ledger_open(db, 0, &lg, why, sizeof why), 0);
+	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
+	cr_assert_eq(ledger_catalog_get(txn, "8100001", 7, &e), 0);
+	e.pack_units = 30;
+	cr_assert_eq(ledger_catalog_put(txn, &e), 0);
+	cr_assert_eq(ledger_txn_commit(txn), 0);
+	ledger_close(lg);
+	/* chained, so the audit replays it and agrees */
+	cr_expect_eq(audit_dir(db, why, sizeof why), 0, "%s", why);
+	tu_rmtree(db);
+	free(db);
+}
+
+Test(recall, argument_kinds)
+{
+	enum recall_kind k;
+	char key[RECALL_KEY_MAX], why[256];
+
+	cr_assert_eq(recall_parse_arg("8100001", &k, key, why, sizeof why), 0);
+	cr_expect_eq(k, RECALL_PRODUCT);
+	cr_assert_eq(recall_parse_arg(GTIN, &k, key, why, sizeof why), 0);
+	cr_expect_eq(k, RECALL_PRODUCT);
+	cr_assert_eq(recall_parse_arg(GTIN ":L9", &k, key, why, sizeof why), 0);
+	cr_expect_eq(k, RECALL_BATCH);
+	cr_expect_str_eq(key, GTIN ":L9");
+	cr_assert_eq(recall_parse_arg("]d2" C1, &k, key, why, sizeof why), 0);
+	cr_expect_eq(k, RECALL_CODE);
+	cr_expect_str_eq(key, C1);
+	cr_assert_eq(recall_parse_arg("(01)" GTIN "(21)X1", &k, key, why, sizeof why), 0);
+	cr_expect_str_eq(key, "01" GTIN "21X1");
+	cr_expect_eq(recall_parse_arg("12345", &k, key, why, sizeof why), YIMA_EMALFORMED);
+}
+
+Test(json, escapes_and_replaces_invalid_utf8)
+{
+	buf_t b;
+	buf_init(&b);
+	json_str(&b, "a\"b\\c\n\x01\xe4\xb8\xad\xff\xe4\xb8z", 14);
+	buf_putc(&b, '\0');
+	cr_expect_str_eq((char *)b.p, "\"a\\\"b\\\\c\\n\\u0001\xe4\xb8\xad\xef\xbf\xbd\xef\xbf\xbdz\"");
+	buf_deinit(&b);
+}
