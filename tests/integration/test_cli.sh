@@ -48,6 +48,17 @@ PY
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["code"]=="84542614858438476907" and d["history"], d' "$t/out"
 	expect_rc 1 "$y" query --db "$t/db" "84542614858438476908"
 	expect_rc 1 "$y" query --db "$t/db" "12345"
+	# alerts: filters and counts over the recorded findings
+	expect_rc 1 "$y" alerts --db "$t/db" --facility H0001 --finding REUSED
+	python3 - "$t/out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows and all(r["facility"] == "H0001" and "REUSED" in r["findings"] for r in rows), rows[:3]
+PY
+	expect_rc 1 "$y" alerts --db "$t/db" --counts
+	python3 -c 'import json,sys; c=[json.loads(l) for l in open(sys.argv[1])]; assert c and c==sorted(c,key=lambda r:-r["count"]), c[:3]' "$t/out"
+	expect_rc 0 "$y" alerts --db "$t/db" --from 2030-01-01T00:00:00Z
+	expect_rc 2 "$y" alerts --db "$t/db" --finding NOPE
 	# tampering: change one settlement id inside a stored record
 	cp -r "$t/db" "$t/db2"
 	python3 - "$t/db2/data.mdb" <<'PY'
