@@ -2,8 +2,9 @@
  * codes.c - per-code state (spec section 4), keyed by canonical code.
  *
  * Value layout 1: u8 layout, u8 flags (1 applied, 2 destroyed, 4 units
- * known), varints units_left, pack_units, last_seq, events, then str8
- * holder, in_transit_to, dispensed_at.  Small (typically ~25 bytes), so
+ * known, 8 sold at a second facility), varints units_left, pack_units,
+ * last_seq, events, then str8 holder, in_transit_to, dispensed_at,
+ * sold_at.  Small (typically ~25 bytes), so
  * one state lookup per event stays in a few cached B-tree pages.
  */
 #include <string.h>
@@ -14,6 +15,7 @@ enum {
 	CF_APPLIED = 1,
 	CF_DESTROYED = 2,
 	CF_UNITS_KNOWN = 4,
+	CF_SOLD_MULTI = 8,
 };
 
 static void put_fac(buf_t *b, const char *s)
@@ -44,12 +46,13 @@ static int state_decode(const void *val, size_t len, code_state_t *st)
 	st->applied = flags & CF_APPLIED;
 	st->destroyed = flags & CF_DESTROYED;
 	st->units_known = flags & CF_UNITS_KNOWN;
+	st->sold_elsewhere_too = flags & CF_SOLD_MULTI;
 	st->units_left = rd_varint(&r);
 	st->pack_units = rd_varint(&r);
 	st->last_seq = rd_varint(&r);
 	st->events = rd_varint(&r);
 	if (!get_fac(&r, st->holder) || !get_fac(&r, st->in_transit_to) ||
-	    !get_fac(&r, st->dispensed_at) || r.bad || rd_left(&r) != 0)
+	    !get_fac(&r, st->dispensed_at) || !get_fac(&r, st->sold_at) || r.bad || rd_left(&r) != 0)
 		return YIMA_ECORRUPT;
 	return 0;
 }
@@ -74,7 +77,7 @@ int ledger_code_get(ledger_txn_t *txn, const char *canon, size_t n, code_state_t
 int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_state_t *st)
 {
 	uint8_t flags = (st->applied ? CF_APPLIED : 0) | (st->destroyed ? CF_DESTROYED : 0) |
-			(st->units_known ? CF_UNITS_KNOWN : 0);
+			(st->units_known ? CF_UNITS_KNOWN : 0) | (st->sold_elsewhere_too ? CF_SOLD_MULTI : 0);
 	buf_t *b = &txn->scratch;
 
 	if (txn->err)
@@ -91,6 +94,7 @@ int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_s
 	put_fac(b, st->holder);
 	put_fac(b, st->in_transit_to);
 	put_fac(b, st->dispensed_at);
+	put_fac(b, st->sold_at);
 	if (b->oom)
 		return ledger_txn_fail(txn, YIMA_ENOMEM);
 	MDB_val k = { n, (void *)canon }, v = { b->len, b->p };

@@ -102,13 +102,17 @@ static int gather_claim(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t 
 	return 0;
 }
 
+/* The state a code starts from at its first applied event; the history
+ * fields (kept from its first event of any verdict) stay. */
 static void initial_state(rule_ctx_t *c)
 {
-	uint64_t last = c->st.last_seq, events = c->st.events;
+	code_state_t hist = c->st;
 
 	memset(&c->st, 0, sizeof c->st);
-	c->st.last_seq = last;
-	c->st.events = events;
+	c->st.last_seq = hist.last_seq;
+	c->st.events = hist.events;
+	memcpy(c->st.sold_at, hist.sold_at, sizeof c->st.sold_at);
+	c->st.sold_elsewhere_too = hist.sold_elsewhere_too;
 	c->st.units_known = c->in_catalog;
 	if (c->in_catalog)
 		c->st.units_left = c->st.pack_units = c->cat.pack_units;
@@ -240,6 +244,16 @@ free_raw:
 	return rc;
 }
 
+static void note_sold_at(code_state_t *st, yima_slice_t f)
+{
+	if (st->sold_at[0] == '\0' && f.n <= FACILITY_MAX) {
+		memcpy(st->sold_at, f.p, f.n);
+		st->sold_at[f.n] = '\0';
+	} else if (!yima_slice_eq_cstr(f, st->sold_at)) {
+		st->sold_elsewhere_too = true;
+	}
+}
+
 static int update_indexes(ledger_txn_t *txn, const verify_input_t *in, const rule_ctx_t *c,
 			  const ledger_event_t *rec)
 {
@@ -252,6 +266,8 @@ static int update_indexes(ledger_txn_t *txn, const verify_input_t *in, const rul
 	}
 	st.last_seq = rec->seq;
 	st.events++;
+	if (rec->type == EV_DISPENSE)
+		note_sold_at(&st, in->ev.facility);
 	int rc = ledger_code_put(txn, code->canon, code->canon_len, &st);
 	if (rc < 0 || !(rec->type == EV_DISPENSE || rec->type == EV_REFUND))
 		return rc;

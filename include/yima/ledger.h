@@ -154,6 +154,11 @@ typedef struct code_state {
 	char dispensed_at[FACILITY_MAX + 1];	/* "" = none */
 	uint64_t last_seq;	/* newest event of this code, 0 = none */
 	uint64_t events;	/* event records naming this code */
+	/* Where dispenses of it were recorded (any verdict): the first
+	 * facility, and whether another one followed.  Lets reconciliation
+	 * answer RESOLD_ELSEWHERE without walking the history. */
+	char sold_at[FACILITY_MAX + 1];
+	bool sold_elsewhere_too;
 } code_state_t;
 
 /* Get the state of a canonical code.  Returns 0, or YIMA_ENOTFOUND with
