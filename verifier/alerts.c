@@ -28,13 +28,6 @@ struct alerts {
 	size_t nfc, capfc;
 };
 
-static int time_cmp(const yima_time_t *a, const yima_time_t *b)
-{
-	if (a->sec != b->sec)
-		return a->sec < b->sec ? -1 : 1;
-	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
-}
-
 static bool wanted(const alerts_query_t *q, const ledger_event_t *ev)
 {
 	if (ev->findings == 0 || ev->status == REC_BAD)
@@ -43,9 +36,9 @@ static bool wanted(const alerts_query_t *q, const ledger_event_t *ev)
 		return false;
 	if (q->facility && !yima_slice_eq_cstr(ev->facility, q->facility))
 		return false;
-	if (q->has_from && time_cmp(&ev->time, &q->from) < 0)
+	if (q->has_from && yima_time_cmp(&ev->time, &q->from) < 0)
 		return false;
-	return !(q->has_to && time_cmp(&ev->time, &q->to) > 0);
+	return !(q->has_to && yima_time_cmp(&ev->time, &q->to) > 0);
 }
 
 static int count(struct alerts *a, const ledger_event_t *ev)
@@ -103,13 +96,9 @@ static void list_one(struct alerts *a, const ledger_event_t *ev)
 		json_str(b, ev->settlement.p, ev->settlement.n);
 	else
 		buf_puts(b, "null");
-	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":[", verdict_name(ev->verdict));
-	for (int f = 0; f < F_COUNT; f++)
-		if (ev->findings & FINDING_BIT(f)) {
-			buf_printf(b, "%s\"%s\"", first ? "" : ",", finding_name((enum finding)f));
-			first = false;
-		}
-	buf_puts(b, "]}\n");
+	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(ev->verdict));
+	finding_set_json(b, ev->findings);
+	buf_puts(b, "}\n");
 }
 
 static int on_event(void *arg, const ledger_event_t *ev)
@@ -186,7 +175,8 @@ int alerts_run(ledger_t *lg, const alerts_query_t *q, FILE *out, uint64_t *match
 	ledger_txn_abort(txn);
 	if (rc == 0 && q->counts)
 		rc = write_counts(&a);
-	if (rc == 0 && (a.b.oom || fwrite(a.b.p, 1, a.b.len, out) != a.b.len || fflush(out) != 0))
+	if (rc == 0 && (a.b.oom || (a.b.len > 0 && fwrite(a.b.p, 1, a.b.len, out) != a.b.len) ||
+			fflush(out) != 0))
 		rc = YIMA_EIO;
 	if (rc < 0)
 		yima_fail(why, whylen, rc, "%s", yima_strerror(rc));

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "buf.h"
 #include "yima/finding.h"
 
 static const char *const names[F_COUNT] = {
@@ -44,4 +45,17 @@ const char *verdict_name(enum verdict v)
 	case VERDICT_REJECT: return "reject";
 	}
 	return "?";
+}
+
+void finding_set_json(buf_t *b, finding_set_t f)
+{
+	bool first = true;
+	buf_putc(b, '[');
+	for (int i = 0; i < F_COUNT; i++) {
+		if (!(f & FINDING_BIT(i)))
+			continue;
+		buf_printf(b, "%s\"%s\"", first ? "" : ",", names[i]);
+		first = false;
+	}
+	buf_putc(b, ']');
 }

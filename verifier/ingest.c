@@ -141,18 +141,10 @@ static void input_close(struct input *in)
 void ingest_json_line(buf_t *b, uint64_t line, const verify_input_t *in,
 		      const verify_result_t *res)
 {
-	bool first = true;
-
 	buf_printf(b, "{\"line\":%llu,\"code\":", (unsigned long long)line);
 	json_str(b, in->out_code.p ? in->out_code.p : "", in->out_code.n);
-	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":[", verdict_name(res->verdict));
-	for (int f = 0; f < F_COUNT; f++) {
-		if (!(res->findings & FINDING_BIT(f)))
-			continue;
-		buf_printf(b, "%s\"%s\"", first ? "" : ",", finding_name((enum finding)f));
-		first = false;
-	}
-	buf_putc(b, ']');
+	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(res->verdict));
+	finding_set_json(b, res->findings);
 	if (in->status != 0) {
 		buf_puts(b, ",\"reason\":");
 		json_str(b, in->reason, strlen(in->reason));

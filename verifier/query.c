@@ -53,19 +53,6 @@ static void json_slice_or_null(buf_t *b, yima_slice_t s)
 		json_str(b, s.p, s.n);
 }
 
-static void json_findings(buf_t *b, finding_set_t f)
-{
-	bool first = true;
-	buf_putc(b, '[');
-	for (int i = 0; i < F_COUNT; i++) {
-		if (!(f & FINDING_BIT(i)))
-			continue;
-		buf_printf(b, "%s\"%s\"", first ? "" : ",", finding_name((enum finding)i));
-		first = false;
-	}
-	buf_putc(b, ']');
-}
-
 static bool has_units(const ledger_event_t *e)
 {
 	return (e->type == EV_DISPENSE || e->type == EV_REFUND) && e->units > 0;
@@ -86,7 +73,7 @@ static void json_event(buf_t *b, const ledger_event_t *e)
 	buf_puts(b, ",\"settlement\":");
 	json_slice_or_null(b, e->settlement);
 	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(e->verdict));
-	json_findings(b, e->findings);
+	finding_set_json(b, e->findings);
 	buf_putc(b, '}');
 }
 

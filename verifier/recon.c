@@ -95,13 +95,6 @@ struct recon {
 	buf_t out;
 };
 
-static int time_cmp(const yima_time_t *a, const yima_time_t *b)
-{
-	if (a->sec != b->sec)
-		return a->sec < b->sec ? -1 : 1;
-	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
-}
-
 /* ---- output ------------------------------------------------------------ */
 
 static void emit(struct recon *r, const char *finding, uint64_t line, uint64_t seq,
@@ -308,9 +301,9 @@ static int check_dispense(struct recon *r, const verify_input_t *in, uint64_t li
 
 static void widen_span(struct recon *r, const yima_time_t *t)
 {
-	if (!r->have_span || time_cmp(t, &r->from) < 0)
+	if (!r->have_span || yima_time_cmp(t, &r->from) < 0)
 		r->from = *t;
-	if (!r->have_span || time_cmp(t, &r->to) > 0)
+	if (!r->have_span || yima_time_cmp(t, &r->to) > 0)
 		r->to = *t;
 	r->have_span = true;
 }
@@ -367,8 +360,8 @@ static int unlogged_event(void *arg, const ledger_event_t *ev)
 		return 0;
 	if (ev->seq < r->nseq && (r->seen[ev->seq / 8] & (1u << (ev->seq % 8))))
 		return 0;
-	if (!facset_has(&r->facs, ev->facility) || time_cmp(&ev->time, &r->from) < 0 ||
-	    time_cmp(&ev->time, &r->to) > 0)
+	if (!facset_has(&r->facs, ev->facility) || yima_time_cmp(&ev->time, &r->from) < 0 ||
+	    yima_time_cmp(&ev->time, &r->to) > 0)
 		return 0;
 	emit(r, kind_names[RF_UNLOGGED], 0, ev->seq, ev->code, ev->settlement, NULL);
 	r->st->by_kind[RF_UNLOGGED]++;

@@ -296,3 +296,10 @@ void yima_time_local_date(const yima_time_t *t, int *year, int *month, int *day)
 	*month = (int)m;
 	*day = (int)d;
 }
+
+int yima_time_cmp(const yima_time_t *a, const yima_time_t *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->nsec < b->nsec ? -1 : a->nsec > b->nsec;
+}

@@ -82,6 +82,9 @@ int yima_time_parse(const char *s, size_t n, yima_time_t *t, char *why, size_t w
  * Returns the length written. */
 size_t yima_time_format(const yima_time_t *t, char *buf, size_t n);
 
+/* Order two instants (offsets do not matter): <0, 0, >0. */
+int yima_time_cmp(const yima_time_t *a, const yima_time_t *b);
+
 /* The calendar date of t in its own offset. */
 void yima_time_local_date(const yima_time_t *t, int *year, int *month, int *day);
 

@@ -43,6 +43,10 @@ enum verdict {
 const char *finding_name(enum finding f);
 /* Parse a finding name; returns F_COUNT if unknown. */
 enum finding finding_parse(const char *s, size_t n);
+/* Append f as a JSON array of names in spec order: ["REUSED",...]. */
+struct buf;
+void finding_set_json(struct buf *b, finding_set_t f);
+
 /* "accept" / "warn" / "reject". */
 const char *verdict_name(enum verdict v);
 
