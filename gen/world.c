@@ -274,8 +274,10 @@ static int gen_setup(gen_world_t *w)
 		return YIMA_ENOMEM;
 	for (uint32_t i = 0; i < w->n_fac; i++) {
 		bool h = i < w->n_hospitals;
+		/* facilities <= 9999 (gen_opts_check); the modulo tells the
+		 * compiler so, for -Wformat-truncation at -O3 */
 		snprintf(w->fac[i].id, sizeof(w->fac[i].id), "%c%04u", h ? 'H' : 'P',
-			 h ? i + 1 : i - w->n_hospitals + 1);
+			 (h ? i + 1 : i - w->n_hospitals + 1) % 10000u);
 		w->fac[i].sett_day = INT64_MIN;
 	}
 	for (uint32_t i = 0; i < cap; i++)
