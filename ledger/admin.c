@@ -9,6 +9,8 @@
  *                       str16 name, str16 spec
  *   KIND_RECALL_ADD/_REMOVE  u8 recall kind, str8 key
  *   KIND_REFUND_WINDOW  varint days
+ *   KIND_BATCH          str8 facility, str8 batch id, varint first_seq,
+ *                       varint count
  */
 #include <string.h>
 
@@ -87,6 +89,14 @@ static int body_decode(rd_t *r, ledger_admin_t *a)
 		return 0;
 	case ADMIN_REFUND_WINDOW:
 		a->days = (uint32_t)rd_varint(r);
+		return 0;
+	case ADMIN_BATCH:
+		p = rd_str8(r, &n);
+		a->facility = yima_slice(p ? p : "", n);
+		p = rd_str8(r, &n);
+		a->key = yima_slice(p ? p : "", n);
+		a->batch.first_seq = rd_varint(r);
+		a->batch.count = rd_varint(r);
 		return 0;
 	default:
 		return YIMA_ECORRUPT;

@@ -31,6 +31,8 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_CATALOG] = "catalog",
 	[DB_RECALLS] = "recalls",
 	[DB_FILES] = "files",
+	[DB_CLAIMS] = "claims",
+	[DB_BATCHES] = "batches",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;

@@ -22,6 +22,8 @@ enum ledger_db {
 	DB_CATALOG,
 	DB_RECALLS,
 	DB_FILES,
+	DB_CLAIMS,
+	DB_BATCHES,
 	DB_COUNT
 };
 
@@ -87,6 +89,7 @@ enum rec_kind {
 	KIND_RECALL_ADD = 3,
 	KIND_RECALL_REMOVE = 4,
 	KIND_REFUND_WINDOW = 5,
+	KIND_BATCH = 6,
 };
 
 

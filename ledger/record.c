@@ -5,7 +5,9 @@
  * bytes, str16 = u16 BE length + bytes):
  *
  *   u8 layout(1)  u8 kind(1=event)  u8 status  u8 type  u8 verdict
- *   u8 flags(1 qty, 2 expiry, 4 patient, 8 zulu, 16 text)  u16 BE findings
+ *   u8 flags(1 qty, 2 expiry, 4 patient, 8 zulu, 16 text, 32 claim item,
+ *            64 last item of its claim, 128 claim rejected as a whole)
+ *   u16 BE findings
  *   zigzag sec  nsec  zigzag offset_min  prev_code_seq  units  [qty]
  *   str8 facility  str16 code  str8 drug  str8 settlement
  *   str8 counterparty  str8 batch  [u16 BE year, u8 month, u8 day]
@@ -25,6 +27,9 @@ enum {
 	RF_PATIENT = 4,
 	RF_ZULU = 8,
 	RF_TEXT = 16,	/* reason and raw present (attempts that broke rules) */
+	RF_CLAIM = 32,	/* one code of a yimad settlement claim */
+	RF_CLAIM_LAST = 64,
+	RF_CLAIM_VOID = 128,
 };
 
 #define RAW_KEEP 4096
@@ -48,7 +53,10 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 {
 	uint8_t flags = (ev->has_qty ? RF_QTY : 0) | (ev->has_expiry ? RF_EXPIRY : 0) |
 			(ev->has_patient ? RF_PATIENT : 0) | (ev->time.zulu ? RF_ZULU : 0) |
-			(ev->reason.n || ev->raw.n ? RF_TEXT : 0);
+			(ev->reason.n || ev->raw.n ? RF_TEXT : 0) |
+			((ev->claim & LEDGER_CLAIM_ITEM) ? RF_CLAIM : 0) |
+			((ev->claim & LEDGER_CLAIM_LAST) ? RF_CLAIM_LAST : 0) |
+			((ev->claim & LEDGER_CLAIM_VOID) ? RF_CLAIM_VOID : 0);
 
 	if (ev->facility.n > 255 || ev->drug.n > 255 || ev->settlement.n > 255 ||
 	    ev->counterparty.n > 255 || ev->batch.n > 255)
@@ -124,6 +132,9 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 	ev->time.nsec = (uint32_t)v;
 	ev->time.offset_min = (int16_t)unzigzag(rd_varint(&r));
 	ev->time.zulu = flags & RF_ZULU;
+	ev->claim = ((flags & RF_CLAIM) ? LEDGER_CLAIM_ITEM : 0) |
+		    ((flags & RF_CLAIM_LAST) ? LEDGER_CLAIM_LAST : 0) |
+		    ((flags & RF_CLAIM_VOID) ? LEDGER_CLAIM_VOID : 0);
 	ev->prev_code_seq = rd_varint(&r);
 	ev->units = rd_varint(&r);
 	ev->has_qty = flags & RF_QTY;

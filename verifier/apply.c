@@ -207,7 +207,8 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 	return out->oom ? YIMA_ENOMEM : 0;
 }
 
-static int append_attempt(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out)
+static int append_attempt(ledger_txn_t *txn, const verify_input_t *in, unsigned claim,
+			  verify_result_t *out)
 {
 	ledger_event_t rec;
 	buf_t raw;
@@ -215,6 +216,7 @@ static int append_attempt(ledger_txn_t *txn, const verify_input_t *in, verify_re
 
 	memset(&rec, 0, sizeof rec);
 	buf_init(&raw);
+	rec.claim = claim;
 	rec.reason = yima_slice_cstr(in->reason);
 	rec.verdict = VERDICT_REJECT;
 	if (in->status == YIMA_EBADRECORD) {
@@ -276,8 +278,12 @@ static int update_indexes(ledger_txn_t *txn, const verify_input_t *in, const rul
 				 yima_slice(code->canon, code->canon_len), &e);
 }
 
-int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out)
+/* One event: evaluate (or take the findings of a claim rejected as a
+ * whole), append its record, apply it unless rejected. */
+static int apply_one(ledger_txn_t *txn, const verify_input_t *in, const verify_claim_mark_t *mark,
+		     verify_result_t *out)
 {
+	unsigned claim = mark ? mark->flags : 0;
 	rule_ctx_t c;
 	ledger_event_t rec;
 	int rc;
@@ -286,12 +292,13 @@ int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *o
 	if ((rc = ledger_txn_err(txn)) < 0)
 		return rc;
 	if (in->status != 0)
-		return append_attempt(txn, in, out);
+		return append_attempt(txn, in, claim, out);
 	if ((rc = gather(txn, in, &c)) < 0)
 		return rc;
 
 	memset(&rec, 0, sizeof rec);
 	rec.status = REC_OK;
+	rec.claim = claim;
 	fill_event_fields(in, &rec);
 	rec.code = yima_slice(in->code.canon, in->code.canon_len);
 	rec.batch = yima_slice(in->code.batch, in->code.batch_len);
@@ -300,8 +307,13 @@ int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *o
 	rec.exp_month = in->code.exp_month;
 	rec.exp_day = in->code.exp_day;
 	rec.units = c.units_resolved ? c.units : 0;
-	rec.findings = rules_evaluate(&c);
-	rec.verdict = verify_verdict(rec.type, rec.findings);
+	if (claim & LEDGER_CLAIM_VOID) {
+		rec.findings = mark->findings;
+		rec.verdict = VERDICT_REJECT;
+	} else {
+		rec.findings = rules_evaluate(&c);
+		rec.verdict = verify_verdict(rec.type, rec.findings);
+	}
 	rec.prev_code_seq = c.st.last_seq;
 	if ((rc = fill_patient(txn, in, &rec)) < 0)
 		return rc;
@@ -313,5 +325,70 @@ int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *o
 	out->verdict = rec.verdict;
 	out->findings = rec.findings;
 	memcpy(out->hash, rec.hash, LEDGER_HASH_LEN);
+	return 0;
+}
+
+int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out)
+{
+	return apply_one(txn, in, NULL, out);
+}
+
+int verify_apply_claim(ledger_txn_t *txn, const verify_input_t *in,
+		       const verify_claim_mark_t *mark, verify_result_t *out)
+{
+	return apply_one(txn, in, mark, out);
+}
+
+/* ---- evaluating a claim without writing ----------------------------------- */
+
+static struct verify_seen *seen_find(verify_overlay_t *ov, const code_t *code)
+{
+	for (size_t i = ov->n; i-- > 0;)
+		if (ov->seen[i].canon_len == code->canon_len &&
+		    memcmp(ov->seen[i].canon, code->canon, code->canon_len) == 0)
+			return &ov->seen[i];
+	return NULL;
+}
+
+int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_t *ov,
+		    verify_result_t *out)
+{
+	struct verify_seen *prev;
+	rule_ctx_t c;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (in->status != 0) {
+		out->verdict = VERDICT_REJECT;
+		out->findings = FINDING_BIT(in->status == YIMA_EBADRECORD ? F_BAD_RECORD : F_MALFORMED);
+		return 0;
+	}
+	if ((rc = gather(txn, in, &c)) < 0)
+		return rc;
+	/* An earlier applied code of this claim: its effect is what this one
+	 * sees (all codes of a claim share facility and settlement). */
+	if ((prev = seen_find(ov, &in->code)) != NULL) {
+		c.st = prev->st;
+		if (!c.claim_has_dispense)
+			c.claim_left_out = 0;
+		c.claim_has_dispense = true;
+		c.claim_left_out += prev->units;
+	}
+	out->findings = rules_evaluate(&c);
+	out->verdict = verify_verdict(in->ev.type, out->findings);
+	if (out->verdict == VERDICT_REJECT)
+		return 0;
+	if (prev == NULL) {
+		if (ov->n >= ov->cap)
+			return YIMA_EINVAL;
+		prev = &ov->seen[ov->n++];
+		memcpy(prev->canon, in->code.canon, in->code.canon_len);
+		prev->canon_len = in->code.canon_len;
+		prev->units = 0;
+	}
+	prev->st = c.st;
+	prev->st.applied = true;
+	rules_apply_state(&c, &prev->st);
+	prev->units += c.units_resolved ? c.units : 0;
 	return 0;
 }

@@ -2,17 +2,28 @@
  * audit.c - chain check, replay and table comparison (see yima/audit.h).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "yima/audit.h"
+#include "yima/claim.h"
 #include "yima/error.h"
 #include "yima/verify.h"
 
 /* Replay commits every so many events: bounded dirty memory. */
 #define REPLAY_BATCH 100000
 
+/* The records of one yimad claim, replayed together at its last one. */
+struct claim_group {
+	size_t n, cap;
+	verify_input_t *in;
+	uint64_t *seq;
+	uint8_t (*hash)[LEDGER_HASH_LEN];
+};
+
 struct replay {
 	ledger_t *scratch;
+	struct claim_group claim;
 	ledger_txn_t *txn;	/* open write txn on scratch */
 	uint64_t in_batch;
 	char *why;
@@ -106,6 +117,81 @@ static int report_diff(struct replay *r, const ledger_event_t *stored)
 			 stored->seq, stored->units, again.units);
 }
 
+static int input_for_replay(struct replay *r, const ledger_event_t *e, verify_input_t *in)
+{
+	input_from_record(e, in);
+	if (in->status == 0 && code_from_record(e, &in->code) < 0)
+		return yima_fail(r->why, r->whylen, YIMA_ECORRUPT,
+				 "event %" PRIu64 ": stored code does not normalize", e->seq);
+	if (in->status == 0)
+		in->out_code = yima_slice(in->code.canon, in->code.canon_len);
+	else if (in->status == YIMA_EMALFORMED)
+		in->out_code = in->ev.code;
+	return 0;
+}
+
+static int claim_push(struct replay *r, const ledger_event_t *e)
+{
+	struct claim_group *g = &r->claim;
+	int rc;
+
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		verify_input_t *in = realloc(g->in, cap * sizeof *in);
+		if (in != NULL)
+			g->in = in;
+		uint64_t *seq = realloc(g->seq, cap * sizeof *seq);
+		if (seq != NULL)
+			g->seq = seq;
+		uint8_t (*hash)[LEDGER_HASH_LEN] = realloc(g->hash, cap * sizeof *hash);
+		if (hash != NULL)
+			g->hash = hash;
+		if (in == NULL || seq == NULL || hash == NULL)
+			return yima_fail(r->why, r->whylen, YIMA_ENOMEM, "out of memory");
+		g->cap = cap;
+	}
+	if ((rc = input_for_replay(r, e, &g->in[g->n])) < 0)
+		return rc;
+	g->seq[g->n] = e->seq;
+	memcpy(g->hash[g->n], e->hash, LEDGER_HASH_LEN);
+	g->n++;
+	return 0;
+}
+
+/* A claim is replayed as yimad recorded it: evaluated whole, then applied
+ * or voided whole. */
+static int claim_replay(struct replay *r, const ledger_event_t *last)
+{
+	struct claim_group *g = &r->claim;
+	claim_outcome_t out;
+	size_t n = g->n;
+	int rc;
+
+	memset(&out, 0, sizeof out);
+	out.n = n;
+	if ((out.codes = calloc(n, sizeof *out.codes)) == NULL)
+		return yima_fail(r->why, r->whylen, YIMA_ENOMEM, "out of memory");
+	rc = claim_replay_records(r->txn, g->in, n, &out);
+	g->n = 0;
+	if (rc < 0) {
+		yima_fail(r->why, r->whylen, rc, "claim ending at event %" PRIu64 ": replay failed: %s",
+			  last->seq, yima_strerror(rc));
+		goto free_codes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (out.codes[i].r.seq == g->seq[i] &&
+		    memcmp(out.codes[i].r.hash, g->hash[i], LEDGER_HASH_LEN) == 0)
+			continue;
+		rc = yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+			       "event %" PRIu64 ": claim record differs from its replay", g->seq[i]);
+		goto free_codes;
+	}
+	rc = replay_cycle(r);
+free_codes:
+	free(out.codes);
+	return rc;
+}
+
 static int replay_event(void *arg, const ledger_event_t *e)
 {
 	struct replay *r = arg;
@@ -113,10 +199,16 @@ static int replay_event(void *arg, const ledger_event_t *e)
 	verify_result_t res;
 	int rc;
 
-	input_from_record(e, &in);
-	if (in.status == 0 && code_from_record(e, &in.code) < 0)
-		return yima_fail(r->why, r->whylen, YIMA_ECORRUPT,
-				 "event %" PRIu64 ": stored code does not normalize", e->seq);
+	if (r->claim.n > 0 && !(e->claim & LEDGER_CLAIM_ITEM))
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "event %" PRIu64 ": the claim before it has no last record", e->seq);
+	if (e->claim & LEDGER_CLAIM_ITEM) {
+		if ((rc = claim_push(r, e)) < 0)
+			return rc;
+		return (e->claim & LEDGER_CLAIM_LAST) ? claim_replay(r, e) : 0;
+	}
+	if ((rc = input_for_replay(r, e, &in)) < 0)
+		return rc;
 	if ((rc = verify_apply(r->txn, &in, &res)) < 0)
 		return yima_fail(r->why, r->whylen, rc, "event %" PRIu64 ": replay failed: %s", e->seq,
 				 yima_strerror(rc));
@@ -143,6 +235,9 @@ static int replay_admin(void *arg, const ledger_admin_t *a)
 		break;
 	case ADMIN_REFUND_WINDOW:
 		rc = ledger_refund_window_set(r->txn, a->days);
+		break;
+	case ADMIN_BATCH:
+		rc = ledger_batch_put(r->txn, a->facility, a->key, &a->batch);
 		break;
 	default:
 		rc = YIMA_ECORRUPT;
@@ -187,6 +282,8 @@ int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
 		goto close_scratch;
 	}
 	rc = ledger_chain_walk(stored, &fns, &r, &res->records, why, whylen);
+	if (rc == 0 && r.claim.n > 0)
+		rc = yima_fail(why, whylen, YIMA_EMISMATCH, "the last claim has no last record");
 	if (rc == 0) {
 		rc = ledger_txn_commit(r.txn);
 		r.txn = NULL;
@@ -199,6 +296,9 @@ int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
 	ledger_txn_abort(r.txn);
 close_scratch:
 	ledger_close(r.scratch);
+	free(r.claim.in);
+	free(r.claim.seq);
+	free(r.claim.hash);
 end_stored:
 	ledger_txn_abort(stored);
 	return rc;

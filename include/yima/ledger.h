@@ -10,6 +10,10 @@
  *   catalog  product id -> drug code, name, spec, pack units
  *   recalls  kind + key -> ""
  *   files    SHA-256 of an ingested file -> rows, time
+ *   claims   (facility, settlement) -> accepted yimad claim: its records
+ *            and content hash (idempotent retries, 409 on conflict)
+ *   batches  (facility, batch id) -> the records of a yimad event batch
+ *            (chained as an admin record, so audit covers it)
  *   meta     layout version, event count, admin count, chain head
  *
  * Every event and admin record carries h = SHA-256(h_prev || record
@@ -91,6 +95,16 @@ enum rec_status {
 	REC_BAD = 2,		/* the row broke section 3: raw row kept */
 };
 
+/* Records of a yimad settlement claim (spec section 6): its codes are
+ * consecutive records, the last one marked; a claim rejected as a whole
+ * has every record marked void (rejected, no state change, even for a
+ * code that had no finding of its own).  Audit replays them as one. */
+enum ledger_claim_flags {
+	LEDGER_CLAIM_ITEM = 1,
+	LEDGER_CLAIM_LAST = 2,
+	LEDGER_CLAIM_VOID = 4,
+};
+
 /* An event record, decoded.  Slices point into the transaction's snapshot
  * (valid until the transaction ends) or, when filled by a caller for
  * ledger_event_append(), into the caller's memory. */
@@ -117,6 +131,7 @@ typedef struct ledger_event {
 	enum verdict verdict;
 	finding_set_t findings;
 	uint64_t prev_code_seq;		/* previous event of the same code */
+	unsigned claim;			/* enum ledger_claim_flags */
 	yima_slice_t reason;		/* BAD_RECORD / MALFORMED reason */
 	yima_slice_t raw;		/* REC_BAD: the row, at most 4 KiB */
 	uint8_t hash[LEDGER_HASH_LEN];	/* set by append / decode */
@@ -187,6 +202,35 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t facility,
 		       yima_slice_t settlement, yima_slice_t code,
 		       settle_fn fn, void *arg);
 
+/* ---- yimad claims and batches ------------------------------------------ */
+
+/* An accepted settlement claim: records first_seq .. first_seq+count-1. */
+typedef struct claim_entry {
+	uint64_t first_seq;
+	uint64_t count;
+	uint8_t content[LEDGER_HASH_LEN];	/* SHA-256 of what was claimed */
+} claim_entry_t;
+
+int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     claim_entry_t *e);
+int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     const claim_entry_t *e);
+
+#define LEDGER_BATCH_ID_MAX 128
+
+/* An event batch received by yimad: records first_seq .. +count-1. */
+typedef struct batch_entry {
+	uint64_t first_seq;
+	uint64_t count;
+} batch_entry_t;
+
+int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     batch_entry_t *e);
+/* Record that the batch (facility, id) became these records: an admin
+ * record in the chain plus the lookup entry. */
+int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     const batch_entry_t *e);
+
 /* ---- catalog (spec section 2) ------------------------------------------- */
 
 typedef struct catalog_entry {
@@ -240,6 +284,7 @@ enum admin_kind {
 	ADMIN_RECALL_ADD = 3,
 	ADMIN_RECALL_REMOVE = 4,
 	ADMIN_REFUND_WINDOW = 5,
+	ADMIN_BATCH = 6,
 };
 
 /* An admin record, decoded (slices point into the snapshot). */
@@ -251,6 +296,8 @@ typedef struct ledger_admin {
 	enum recall_kind recall;	/* ADMIN_RECALL_* */
 	yima_slice_t key;
 	uint32_t days;			/* ADMIN_REFUND_WINDOW */
+	yima_slice_t facility;		/* ADMIN_BATCH (id in key) */
+	batch_entry_t batch;
 	uint8_t hash[LEDGER_HASH_LEN];
 } ledger_admin_t;
 

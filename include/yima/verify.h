@@ -55,6 +55,37 @@ void verify_input_normalize(verify_input_t *in);
  */
 int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out);
 
+/*
+ * Settlement claims (yimad, spec section 6) are checked before anything is
+ * written, so that a claim with a rejected code changes nothing:
+ * verify_evaluate() gives a code's verdict as if the claim's earlier
+ * codes had been applied (the overlay carries their effect), reading the
+ * ledger only.  Then every code is recorded with verify_apply_claim():
+ * applied, or, when the claim is rejected, as a void attempt with the
+ * findings the evaluation gave.
+ */
+struct verify_seen {
+	char canon[CODE_CANON_MAX + 1];
+	size_t canon_len;
+	code_state_t st;	/* state after the claim's codes so far */
+	uint64_t units;		/* units they dispensed */
+};
+
+typedef struct verify_overlay {
+	size_t n, cap;
+	struct verify_seen *seen;	/* cap entries, caller's memory */
+} verify_overlay_t;
+
+typedef struct verify_claim_mark {
+	unsigned flags;			/* enum ledger_claim_flags */
+	finding_set_t findings;		/* LEDGER_CLAIM_VOID: as evaluated */
+} verify_claim_mark_t;
+
+int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_t *ov,
+		    verify_result_t *out);
+int verify_apply_claim(ledger_txn_t *txn, const verify_input_t *in,
+		       const verify_claim_mark_t *mark, verify_result_t *out);
+
 /* Verdict from findings: reject if any finding of reject severity for
  * this event type, else warn if any finding, else accept. */
 enum verdict verify_verdict(enum event_type type, finding_set_t f);

@@ -1,0 +1,142 @@
+/*
+ * claims.c - what makes yimad's writes idempotent: the accepted
+ * settlement claims and the received event batches.
+ *
+ *   claims   str8 facility, str8 settlement -> varint first_seq,
+ *            varint count, 32-byte content hash
+ *   batches  str8 facility, str8 batch id -> varint first_seq, varint count
+ *
+ * Both are rebuilt by `yima audit`'s replay and compared with the stored
+ * ones: a claim from its records (they carry the claim flags), a batch
+ * from its admin record (KIND_BATCH), which is chained like every other.
+ */
+#include <string.h>
+
+#include "ledger_int.h"
+
+static int pair_key(buf_t *b, yima_slice_t a, yima_slice_t c)
+{
+	if (a.n == 0 || a.n > 255 || c.n > 255)
+		return YIMA_EINVAL;
+	buf_reset(b);
+	buf_put_str8(b, a.p, a.n);
+	buf_put_str8(b, c.p, c.n);
+	return b->oom ? YIMA_ENOMEM : 0;
+}
+
+static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_slice_t c,
+		     rd_t *val)
+{
+	buf_t key;
+	uint8_t kbuf[2 + 2 * 255];
+	MDB_val k, v;
+	int rc;
+
+	if (txn->err)
+		return txn->err;
+	buf_init_fixed(&key, kbuf, sizeof kbuf);
+	if ((rc = pair_key(&key, a, c)) < 0)
+		return rc;
+	k.mv_size = key.len;
+	k.mv_data = key.p;
+	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, db), &k, &v)) != 0)
+		return ledger_err_from_mdb(rc);
+	rd_init(val, v.mv_data, v.mv_size);
+	return 0;
+}
+
+static int table_put(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_slice_t c,
+		     const buf_t *val)
+{
+	buf_t key;
+	uint8_t kbuf[2 + 2 * 255];
+	MDB_val k, v;
+	int rc;
+
+	if (txn->err)
+		return txn->err;
+	buf_init_fixed(&key, kbuf, sizeof kbuf);
+	if ((rc = pair_key(&key, a, c)) < 0)
+		return ledger_txn_fail(txn, rc);
+	if (val->oom)
+		return ledger_txn_fail(txn, YIMA_ENOMEM);
+	k.mv_size = key.len;
+	k.mv_data = key.p;
+	v.mv_size = val->len;
+	v.mv_data = val->p;
+	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, db), &k, &v, 0)) != 0)
+		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+	return 0;
+}
+
+int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     claim_entry_t *e)
+{
+	rd_t r;
+	const uint8_t *h;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	if ((rc = table_get(txn, DB_CLAIMS, facility, settlement, &r)) < 0)
+		return rc;
+	e->first_seq = rd_varint(&r);
+	e->count = rd_varint(&r);
+	h = rd_bytes(&r, LEDGER_HASH_LEN);
+	if (h == NULL || r.bad || rd_left(&r) != 0)
+		return YIMA_ECORRUPT;
+	memcpy(e->content, h, LEDGER_HASH_LEN);
+	return 0;
+}
+
+int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     const claim_entry_t *e)
+{
+	uint8_t vbuf[2 * 10 + LEDGER_HASH_LEN];
+	buf_t v;
+
+	buf_init_fixed(&v, vbuf, sizeof vbuf);
+	buf_put_varint(&v, e->first_seq);
+	buf_put_varint(&v, e->count);
+	buf_put(&v, e->content, LEDGER_HASH_LEN);
+	return table_put(txn, DB_CLAIMS, facility, settlement, &v);
+}
+
+int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     batch_entry_t *e)
+{
+	rd_t r;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	if ((rc = table_get(txn, DB_BATCHES, facility, id, &r)) < 0)
+		return rc;
+	e->first_seq = rd_varint(&r);
+	e->count = rd_varint(&r);
+	return r.bad || rd_left(&r) != 0 ? YIMA_ECORRUPT : 0;
+}
+
+int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     const batch_entry_t *e)
+{
+	uint8_t vbuf[2 * 10];
+	buf_t v, body;
+	int rc;
+
+	if (txn->err)
+		return txn->err;
+	if (id.n == 0 || id.n > LEDGER_BATCH_ID_MAX || facility.n == 0 || facility.n > 255)
+		return ledger_txn_fail(txn, YIMA_EINVAL);
+	buf_init(&body);
+	buf_put_str8(&body, facility.p, facility.n);
+	buf_put_str8(&body, id.p, id.n);
+	buf_put_varint(&body, e->first_seq);
+	buf_put_varint(&body, e->count);
+	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM) : ledger_admin_append(txn, KIND_BATCH, &body);
+	buf_deinit(&body);
+	if (rc < 0)
+		return rc;
+	buf_init_fixed(&v, vbuf, sizeof vbuf);
+	buf_put_varint(&v, e->first_seq);
+	buf_put_varint(&v, e->count);
+	return table_put(txn, DB_BATCHES, facility, id, &v);
+}
