@@ -24,5 +24,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

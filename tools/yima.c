@@ -17,6 +17,7 @@ static const struct {
 	{ "recall", cmd_recall, "add, remove or list recalled codes, products and batches" },
 	{ "recon", cmd_recon, "reconcile a facility's dispense log against the ledger" },
 	{ "alerts", cmd_alerts, "recorded findings by facility, finding and period, or their counts" },
+	{ "report", cmd_report, "a facility's evidence report for a period, as one HTML page" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
 	{ "gen", cmd_gen, "generate a sample world (catalog, recalls, events)" },
 };
