@@ -201,7 +201,7 @@ static const char style[] =
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;font-size:.9em}"
 	"th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
-	"th{background:#f0f0f0}td.num{text-align:right}"
+	"th{background:#f0f0f0}td.num{text-align:right}td.t{white-space:nowrap}"
 	"code,.mono{font-family:ui-monospace,monospace;font-size:.85em;word-break:break-all}"
 	".v-reject{color:#a00;font-weight:bold}.v-warn{color:#a60}"
 	"dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}"
@@ -333,7 +333,7 @@ static int top_products(struct report *r)
 			      "distinct ones are not ranked.</p>\n",
 			   a->other_flagged, a->other_findings, REPORT_PRODUCTS_MAX);
 	if (a->no_product)
-		buf_printf(b, "<p>%" PRIu64 " flagged events have a malformed code (no product).</p>\n",
+		buf_printf(b, "<p>Flagged events with a malformed code (no product): %" PRIu64 ".</p>\n",
 			   a->no_product);
 	return 0;
 }
@@ -357,7 +357,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 		return 1;
 	if (!in_report(r->o, ev) || ev->findings == 0)
 		return 0;
-	buf_printf(b, "<tr id=\"seq-%" PRIu64 "\"><td class=\"num\">%" PRIu64 "</td><td>", ev->seq, ev->seq);
+	buf_printf(b, "<tr id=\"seq-%" PRIu64 "\"><td class=\"num\">%" PRIu64 "</td><td class=\"t\">", ev->seq, ev->seq);
 	put_time(b, &ev->time);
 	buf_printf(b, "</td><td>%s</td><td class=\"mono\">", event_type_name(ev->type));
 	html_text(b, ev->code.p, ev->code.n);
