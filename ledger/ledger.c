@@ -237,6 +237,10 @@ int ledger_open(const char *dir, unsigned flags, ledger_t **out, char *why, size
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	lg->flags = flags;
 	lg->writers_fd = -1;
+	if (pthread_rwlock_init(&lg->maplock, NULL) != 0) {
+		free(lg);
+		return yima_fail(why, whylen, YIMA_ENOMEM, "%s: out of memory", dir);
+	}
 	if ((lg->dir = strdup(dir)) == NULL) {
 		rc = yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 		goto free_lg;
@@ -273,6 +277,7 @@ void ledger_close(ledger_t *lg)
 	EVP_MD_free(lg->sha256);
 	EVP_MAC_free(lg->hmac);
 	OPENSSL_cleanse(lg->mac_key, sizeof lg->mac_key);
+	pthread_rwlock_destroy(&lg->maplock);
 	free(lg->dir);
 	free(lg);
 }
@@ -357,9 +362,24 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 	}
 	if (write && (rc = ledger_map_reserve(lg)) < 0)
 		goto free_txn;
+	if (!write) {
+		pthread_rwlock_rdlock(&lg->maplock);
+		txn->map_locked = true;
+	}
 	rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
-	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(lg->env, 0) == 0)
-		rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the file: adopt its size, with no
+		 * transaction of ours open. */
+		if (txn->map_locked)
+			pthread_rwlock_unlock(&lg->maplock);
+		pthread_rwlock_wrlock(&lg->maplock);
+		rc = mdb_env_set_mapsize(lg->env, 0);
+		pthread_rwlock_unlock(&lg->maplock);
+		if (txn->map_locked)
+			pthread_rwlock_rdlock(&lg->maplock);
+		if (rc == 0)
+			rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
+	}
 	if (rc != 0) {
 		rc = ledger_err_from_mdb(rc);
 		goto free_txn;
@@ -371,6 +391,8 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 abort_mdb:
 	mdb_txn_abort(txn->mdb);
 free_txn:
+	if (txn->map_locked)
+		pthread_rwlock_unlock(&lg->maplock);
 	EVP_MD_CTX_free(txn->md);
 	buf_deinit(&txn->scratch);
 	free(txn);
@@ -387,6 +409,8 @@ static void txn_close_cursors(ledger_txn_t *txn)
 
 static void txn_free(ledger_txn_t *txn)
 {
+	if (txn->map_locked)
+		pthread_rwlock_unlock(&txn->lg->maplock);
 	EVP_MD_CTX_free(txn->md);
 	EVP_MAC_CTX_free(txn->mac);
 	free(txn->catcache);

@@ -8,6 +8,7 @@
 
 #include <lmdb.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "buf.h"
 #include "yima/error.h"
@@ -39,6 +40,10 @@ struct ledger {
 	EVP_MAC *hmac;
 	char *dir;
 	int writers_fd;		/* flock(LOCK_SH) while this process may write */
+	/* LMDB forbids changing the map size while any transaction of the
+	 * process is open: read transactions hold this shared, a resize
+	 * takes it exclusive (yimad reads on one thread, writes on another). */
+	pthread_rwlock_t maplock;
 };
 
 /* Internal open flag: this process maps with MDB_WRITEMAP (mapsize.c). */
@@ -68,6 +73,7 @@ struct ledger_txn {
 	ledger_t *lg;
 	MDB_txn *mdb;
 	bool write;
+	bool map_locked;		/* holds lg->maplock shared */
 	int err;			/* sticky: the first failure wins */
 	bool meta_dirty;
 	uint64_t events;		/* event records so far */

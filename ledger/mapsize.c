@@ -101,7 +101,9 @@ int ledger_map_reserve(ledger_t *lg)
 	fsize = data_file_size(lg);
 	if (want < fsize)
 		want = fsize;	/* never cut under another writer's map */
+	pthread_rwlock_wrlock(&lg->maplock);
 	rc = mdb_env_set_mapsize(lg->env, want);
+	pthread_rwlock_unlock(&lg->maplock);
 	close(lfd);	/* releases the lock */
 	return rc ? ledger_err_from_mdb(rc) : 0;
 }

@@ -15,11 +15,6 @@
 #include "yima/error.h"
 #include "yima/query.h"
 
-struct history {
-	ledger_event_t *ev;
-	size_t n;
-};
-
 /* Collect the code's events, oldest first.  The slices in them point into
  * txn's snapshot. */
 static int history_load(ledger_txn_t *txn, const code_state_t *st, struct history *h)
@@ -165,36 +160,50 @@ static void virtual_state(code_state_t *st, const catalog_entry_t *cat)
 	st->units_left = cat ? cat->pack_units : 0;
 }
 
+int query_load(ledger_txn_t *txn, const char *raw, size_t n, query_t *q, char *why, size_t whylen)
+{
+	int rc;
+
+	memset(q, 0, sizeof *q);
+	if (code_normalize(raw, n, &q->code, why, whylen) < 0)
+		return YIMA_EMALFORMED;
+	if ((rc = ledger_code_get(txn, q->code.canon, q->code.canon_len, &q->st)) < 0)
+		return yima_fail(why, whylen, rc, "%s: %s", q->code.canon,
+				 rc == YIMA_ENOTFOUND ? "not in the ledger" : yima_strerror(rc));
+	rc = ledger_catalog_get(txn, q->code.product, q->code.product_len, &q->cat);
+	if (rc < 0 && rc != YIMA_ENOTFOUND)
+		return yima_fail(why, whylen, rc, "catalog: %s", yima_strerror(rc));
+	q->in_catalog = rc == 0;
+	virtual_state(&q->st, q->in_catalog ? &q->cat : NULL);
+	if ((rc = history_load(txn, &q->st, &q->h)) < 0) {
+		yima_fail(why, whylen, rc, "%s: history: %s", q->code.canon, yima_strerror(rc));
+		query_free(q);
+	}
+	return rc;
+}
+
+void query_free(query_t *q)
+{
+	free(q->h.ev);
+	q->h.ev = NULL;
+	q->h.n = 0;
+}
+
 int query_code(ledger_txn_t *txn, const char *raw, size_t n, enum query_format fmt,
 	       buf_t *out, char *why, size_t whylen)
 {
-	code_t c;
-	code_state_t st;
-	catalog_entry_t cat;
-	struct history h = { NULL, 0 };
+	query_t q;
 	int rc;
 
-	if (code_normalize(raw, n, &c, why, whylen) < 0)
-		return YIMA_EMALFORMED;
-	if ((rc = ledger_code_get(txn, c.canon, c.canon_len, &st)) < 0)
-		return yima_fail(why, whylen, rc, "%s: %s", c.canon,
-				 rc == YIMA_ENOTFOUND ? "not in the ledger" : yima_strerror(rc));
-	rc = ledger_catalog_get(txn, c.product, c.product_len, &cat);
-	if (rc < 0 && rc != YIMA_ENOTFOUND)
-		return yima_fail(why, whylen, rc, "catalog: %s", yima_strerror(rc));
-	const catalog_entry_t *catp = rc == 0 ? &cat : NULL;
-	virtual_state(&st, catp);
-	if ((rc = history_load(txn, &st, &h)) < 0) {
-		yima_fail(why, whylen, rc, "%s: history: %s", c.canon, yima_strerror(rc));
-		goto free_history;
-	}
+	if ((rc = query_load(txn, raw, n, &q, why, whylen)) < 0)
+		return rc;
+	const catalog_entry_t *catp = q.in_catalog ? &q.cat : NULL;
 	if (fmt == QUERY_JSON)
-		render_json(out, &c, catp, &st, &h);
+		render_json(out, &q.code, catp, &q.st, &q.h);
 	else
-		render_text(out, &c, catp, &st, &h);
+		render_text(out, &q.code, catp, &q.st, &q.h);
 	if (out->oom)
 		rc = yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
-free_history:
-	free(h.ev);
+	query_free(&q);
 	return rc;
 }

@@ -1,0 +1,293 @@
+/*
+ * server_writer.c - yimad's writer thread: group commit.
+ *
+ * Every write request (an event batch, a claim that is not a dry run)
+ * becomes a job.  The thread takes all jobs waiting, applies them in
+ * arrival order in one LMDB write transaction and commits once, so one
+ * fsync serves as many requests as arrived during the previous commit;
+ * answers are packed inside the transaction and released to the network
+ * thread only after the commit returned, so nothing is acknowledged that
+ * is not on disk.  A job that fails for a reason of its own (out of
+ * memory) is answered with an error and the group is redone without it,
+ * so no partial job is ever committed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_int.h"
+#include "yima/claim.h"
+#include "yima/error.h"
+#include "yima/wire.h"
+
+struct writer {
+	ledger_t *lg;
+	struct event *done_ev;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job_t *in_head, *in_tail;
+	job_t *done_head, *done_tail;
+	bool stop;
+	uint64_t commits, jobs;
+};
+
+void job_free(job_t *j)
+{
+	if (j == NULL)
+		return;
+	if (j->batch != NULL)
+		yima__v1__event_batch__free_unpacked(j->batch, NULL);
+	if (j->claim != NULL)
+		yima__v1__claim__free_unpacked(j->claim, NULL);
+	buf_deinit(&j->body);
+	free(j);
+}
+
+static void job_reset(job_t *j)
+{
+	buf_reset(&j->body);
+	j->status = 0;
+	memset(j->verdicts, 0, sizeof j->verdicts);
+	memset(j->findings, 0, sizeof j->findings);
+}
+
+static void job_error(job_t *j, int status, const char *reason, const char *msg)
+{
+	job_reset(j);
+	j->status = status;
+	if (wire_pack_error((unsigned)status, reason, msg, &j->body) < 0)
+		buf_reset(&j->body);
+}
+
+static void count_outcome(job_t *j, const claim_outcome_t *o)
+{
+	if (o->status != CLAIM_RECORDED)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		j->verdicts[o->codes[i].r.verdict]++;
+		for (int f = 0; f < F_COUNT; f++)
+			if (o->codes[i].r.findings & FINDING_BIT(f))
+				j->findings[f]++;
+	}
+}
+
+static int run_batch(ledger_txn_t *txn, job_t *j, wire_arena_t *a, claim_outcome_t *o)
+{
+	wire_inputs_t in;
+	int rc;
+
+	if ((rc = wire_batch_inputs(j->batch, a, &in)) < 0)
+		return rc;
+	o->n = in.n;
+	if ((o->codes = calloc(in.n ? in.n : 1, sizeof *o->codes)) == NULL)
+		return YIMA_ENOMEM;
+	rc = claim_batch(txn, yima_slice_cstr(j->facility), yima_slice_cstr(j->batch->batch_id),
+			 in.in, in.n, o);
+	if (rc < 0)
+		return rc;
+	count_outcome(j, o);
+	j->status = 200;
+	return wire_pack_batch_receipt(j->batch->batch_id, o, &j->body);
+}
+
+static int run_claim(ledger_txn_t *txn, job_t *j, wire_arena_t *a, claim_outcome_t *o)
+{
+	wire_inputs_t in;
+	int rc;
+
+	if ((rc = wire_claim_inputs(j->claim, a, &in)) < 0)
+		return rc;
+	o->n = in.n;
+	if ((o->codes = calloc(in.n ? in.n : 1, sizeof *o->codes)) == NULL)
+		return YIMA_ENOMEM;
+	rc = claim_settle(txn, yima_slice_cstr(j->facility), yima_slice_cstr(j->claim->settlement),
+			  in.in, in.n, false, o);
+	if (rc < 0)
+		return rc;
+	if (o->status == CLAIM_CONFLICT) {
+		job_error(j, 409, "conflict",
+			  "settlement id already accepted with other content");
+		return 0;
+	}
+	count_outcome(j, o);
+	j->status = 200;
+	return wire_pack_claim_verdict(j->claim->settlement, false, o, &j->body);
+}
+
+static int run_job(ledger_txn_t *txn, job_t *j)
+{
+	wire_arena_t a = { NULL };
+	claim_outcome_t o;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	job_reset(j);
+	rc = j->kind == JOB_BATCH ? run_batch(txn, j, &a, &o) : run_claim(txn, j, &a, &o);
+	free(o.codes);
+	wire_arena_free(&a);
+	return rc;
+}
+
+/* Apply the group in one transaction.  Returns 0 (every job answered), or
+ * the first job that failed on its own (to be answered and left out). */
+static job_t *run_group_once(writer_t *w, job_t *list, int *err)
+{
+	ledger_txn_t *txn;
+	job_t *j;
+	int rc;
+
+	*err = 0;
+	if ((rc = ledger_txn_begin(w->lg, true, &txn)) < 0) {
+		*err = rc;
+		return NULL;
+	}
+	for (j = list; j != NULL; j = j->next) {
+		if (j->status != 0 && j->status != 200 && j->status != 409)
+			continue;	/* failed in an earlier attempt */
+		if ((rc = run_job(txn, j)) < 0) {
+			ledger_txn_abort(txn);
+			if (rc == YIMA_ENOMEM || rc == YIMA_EINVAL || rc == YIMA_ETOOBIG) {
+				job_error(j, 500, "internal", yima_strerror(rc));
+				return j;
+			}
+			*err = rc;
+			return NULL;
+		}
+	}
+	if ((rc = ledger_txn_commit(txn)) < 0)
+		*err = rc;
+	return NULL;
+}
+
+/* Returns true when the group was committed. */
+static bool run_group(writer_t *w, job_t *list)
+{
+	job_t *failed;
+	int err;
+
+	while ((failed = run_group_once(w, list, &err)) != NULL)
+		;
+	if (err < 0) {
+		/* The ledger itself failed (disk full, I/O): nothing of the
+		 * group was committed; every job is told to retry. */
+		for (job_t *j = list; j != NULL; j = j->next)
+			job_error(j, 503, "ledger_error", yima_strerror(err));
+		return false;
+	}
+	return true;
+}
+
+static void *writer_main(void *arg)
+{
+	writer_t *w = arg;
+	job_t *list, *tail;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->in_head == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->in_head == NULL) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		list = w->in_head;
+		tail = w->in_tail;
+		w->in_head = w->in_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		bool committed = run_group(w, list);
+
+		pthread_mutex_lock(&w->mu);
+		if (committed) {
+			w->commits++;
+			for (job_t *j = list; j != NULL; j = j->next)
+				w->jobs++;
+		}
+		if (w->done_tail != NULL)
+			w->done_tail->next = list;
+		else
+			w->done_head = list;
+		w->done_tail = tail;
+		pthread_mutex_unlock(&w->mu);
+		event_active(w->done_ev, EV_READ, 0);
+	}
+	return NULL;
+}
+
+int writer_start(ledger_t *lg, struct event *done_ev, writer_t **out)
+{
+	writer_t *w = calloc(1, sizeof *w);
+
+	*out = NULL;
+	if (w == NULL)
+		return YIMA_ENOMEM;
+	w->lg = lg;
+	w->done_ev = done_ev;
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		goto free_w;
+	if (pthread_cond_init(&w->cv, NULL) != 0)
+		goto destroy_mu;
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		goto destroy_cv;
+	*out = w;
+	return 0;
+destroy_cv:
+	pthread_cond_destroy(&w->cv);
+destroy_mu:
+	pthread_mutex_destroy(&w->mu);
+free_w:
+	free(w);
+	return YIMA_ENOMEM;
+}
+
+void writer_submit(writer_t *w, job_t *j)
+{
+	j->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->in_tail != NULL)
+		w->in_tail->next = j;
+	else
+		w->in_head = j;
+	w->in_tail = j;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+job_t *writer_take_done(writer_t *w)
+{
+	job_t *list;
+
+	pthread_mutex_lock(&w->mu);
+	list = w->done_head;
+	w->done_head = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->mu);
+	return list;
+}
+
+void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs)
+{
+	pthread_mutex_lock(&w->mu);
+	*commits = w->commits;
+	*jobs = w->jobs;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void writer_stop(writer_t *w)
+{
+	job_t *j, *next;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	for (j = writer_take_done(w); j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
