@@ -3,9 +3,10 @@
  * (`yima recon`, spec section 5).
  *
  * Read-only and streaming: the log is read once, row by row; what is kept
- * is one bit per ledger event (which dispenses the log had) and the log's
- * facilities and time span, so memory is bounded by the ledger, never by
- * the log.
+ * is one bit per ledger event (which dispenses the log had), the log's
+ * facilities and time span, and a fixed-size batch of rows waiting for
+ * their code lookups (at most ~60 MiB, see recon.c), so memory is bounded
+ * by the ledger, never by the log.
  */
 #ifndef YIMA_RECON_H
 #define YIMA_RECON_H
