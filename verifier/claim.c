@@ -98,7 +98,7 @@ static int outcome_from_records(ledger_txn_t *txn, uint64_t first, uint64_t coun
 		claim_code_result_t *c = &out->codes[i];
 		if ((rc = ledger_event_get(txn, first + i, &e)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
-		c->r.seq = e.seq;
+		c->r.seq = first + i;	/* ledger_event_get() leaves e.seq unset */
 		c->r.verdict = e.verdict;
 		c->r.findings = e.findings;
 		memcpy(c->r.hash, e.hash, LEDGER_HASH_LEN);
@@ -171,8 +171,9 @@ static int record_all(ledger_txn_t *txn, const verify_input_t *items, size_t n,
 		if ((rc = verify_apply_claim(txn, &items[i], &mark, &r)) < 0)
 			return rc;
 		/* Evaluation and application run the same rules on the same
-		 * state: a difference is a bug, and must not be recorded. */
-		if (r.verdict != c->r.verdict || r.findings != c->r.findings)
+		 * state: a difference is a bug, and must not be recorded.  (A
+		 * void record is rejected whatever its own findings.) */
+		if (r.findings != c->r.findings || (!rejected && r.verdict != c->r.verdict))
 			return YIMA_ECORRUPT;
 		c->r = r;
 	}
@@ -205,8 +206,15 @@ static int settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlem
 		if (rc != YIMA_ENOTFOUND && rc != YIMA_EINVAL)
 			return rc;
 	}
-	if ((rc = evaluate_all(txn, items, n, out)) < 0 || dry_run)
+	if ((rc = evaluate_all(txn, items, n, out)) < 0)
 		return rc;
+	if (dry_run) {
+		/* Answer what recording would answer: a rejected claim
+		 * rejects every code. */
+		for (size_t i = 0; i < n && out->verdict == VERDICT_REJECT; i++)
+			out->codes[i].r.verdict = VERDICT_REJECT;
+		return 0;
+	}
 	if ((rc = record_all(txn, items, n, out)) < 0)
 		return rc;
 	set_range(out, txn);

@@ -176,18 +176,18 @@ static bool is_protobuf(struct evhttp_request *req)
 
 /* The body, contiguous, or NULL after answering 413/415. */
 static const uint8_t *post_body(struct server *s, struct evhttp_request *req, enum route r,
-				double t0, size_t *n)
+				double t0, const caller_t *c, size_t *n)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 
 	*n = evbuffer_get_length(in);
 	if (!is_protobuf(req)) {
-		reply_error(s, req, r, t0, NULL, 415, "wrong_content_type",
+		reply_error(s, req, r, t0, c->cn, 415, "wrong_content_type",
 			    "Content-Type must be " PROTO_CT);
 		return NULL;
 	}
 	if (*n > s->o.max_body) {
-		reply_error(s, req, r, t0, NULL, 413, "body_too_large",
+		reply_error(s, req, r, t0, c->cn, 413, "body_too_large",
 			    "body of %zu bytes is over the limit of %zu", *n, s->o.max_body);
 		return NULL;
 	}
@@ -274,7 +274,7 @@ static void on_events(struct server *s, struct evhttp_request *req, double t0, c
 		return;
 	}
 	if (!caller_may_write(s, req, R_EVENTS, t0, c) ||
-	    (body = post_body(s, req, R_EVENTS, t0, &n)) == NULL)
+	    (body = post_body(s, req, R_EVENTS, t0, c, &n)) == NULL)
 		return;
 	if ((b = yima__v1__event_batch__unpack(NULL, n, body)) == NULL) {
 		reply_error(s, req, R_EVENTS, t0, c->cn, 400, "bad_body",
@@ -354,7 +354,7 @@ static void on_settle(struct server *s, struct evhttp_request *req, double t0, c
 		return;
 	}
 	if (!caller_may_write(s, req, R_SETTLE, t0, c) ||
-	    (body = post_body(s, req, R_SETTLE, t0, &n)) == NULL)
+	    (body = post_body(s, req, R_SETTLE, t0, c, &n)) == NULL)
 		return;
 	if ((cl = yima__v1__claim__unpack(NULL, n, body)) == NULL) {
 		reply_error(s, req, R_SETTLE, t0, c->cn, 400, "bad_body",

@@ -1,0 +1,66 @@
+/*
+ * yimad_harness.h - start the real yimad on loopback and talk HTTP/1.1 to
+ * it (plain or TLS with a client certificate), for the integration suites.
+ *
+ * The client is deliberately small and blocking, and writes exactly the
+ * bytes it is given, so tests can send what no well-behaved client would
+ * (wrong content types, garbage, oversized bodies).
+ */
+#ifndef YIMA_TEST_YIMAD_HARNESS_H
+#define YIMA_TEST_YIMAD_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+typedef struct yd {
+	pid_t pid;
+	uint16_t port;
+	char db[512];
+	char certs[512];	/* "" = --insecure-http */
+	char log[600];
+} yd_t;
+
+/* Test PKI (scripts/certs) in a directory shared by the suite's tests:
+ * facilities P0001 P0002, regulator REG1, a rogue P0001. */
+const char *yd_certs(void);
+
+/* Start yimad on db (created if missing), TLS when certs != NULL.  extra:
+ * more arguments, NULL-terminated list, may be NULL.  Waits until it
+ * accepts connections. */
+void yd_start(yd_t *y, const char *db, const char *certs, const char *const *extra);
+/* Send sig and wait; returns the exit status (or 128+signal). */
+int yd_stop(yd_t *y, int sig);
+
+typedef struct hc {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+} hc_t;
+
+/* Connect to the server; who = client certificate name in certs (NULL:
+ * none), certs NULL = plain HTTP.  Returns false if the connection or
+ * the TLS handshake failed. */
+bool hc_connect(hc_t *h, const yd_t *y, const char *who);
+void hc_close(hc_t *h);
+
+typedef struct hc_resp {
+	int status;
+	uint8_t *body;
+	size_t len;
+} hc_resp_t;
+
+/* One request on the connection; returns false on a transport failure. */
+bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype,
+		const void *body, size_t n, hc_resp_t *r);
+void hc_resp_free(hc_resp_t *r);
+
+/* Connect as who, send one request, close.  Returns the status (-1 on a
+ * transport failure); the body in *r if r != NULL. */
+int hc_once(const yd_t *y, const char *who, const char *method, const char *path,
+	    const char *ctype, const void *body, size_t n, hc_resp_t *r);
+
+#endif
