@@ -13,8 +13,8 @@
  * bench/README.md): cache and TLB misses over a table of 230 MB.  So those lookups are batched:
  * the rows' other findings go to the output buffer as they are read, each
  * dispense row notes where its RESOLD_ELSEWHERE line belongs, and every
- * RESOLD_BATCH rows the codes are looked up in key order (neighbouring
- * lookups share their B-tree path) and the lines are put in their places.
+ * RESOLD_BATCH rows the codes are looked up in about key order
+ * (neighbouring lookups share their B-tree path and leaf) and the lines are put in their places.
  * Output order is unchanged; memory stays bounded by the batch.
  */
 #include <inttypes.h>
@@ -103,6 +103,15 @@ struct pending {
 	size_t stl_off, stl_len;	/* the settlement, in r->stl */
 };
 
+/* The lookups want B-tree locality, not exact key order: a sort on the
+ * first 16 bytes of the code, a nibble each (exact for digits), puts
+ * neighbours on one leaf together, and sorting 16-byte items beats
+ * comparing codes through pointers (that sort was 13% of the run). */
+struct sort_item {
+	uint64_t key;
+	uint32_t idx;
+};
+
 /* Rows per batch of code lookups.  The gain comes from several lookups
  * landing on one leaf page: on the 10 M-row benchmark (2.75 M codes, 56 k
  * leaf pages) 32 Ki rows gained 2%, 256 Ki rows 15% of the whole run
@@ -122,7 +131,7 @@ struct recon {
 	yima_time_t from, to;
 	buf_t out;
 	struct pending *pend;	/* RESOLD_BATCH entries */
-	const struct pending **order;	/* pend sorted by code */
+	struct sort_item *order;	/* pend sorted by code */
 	size_t npend;
 	buf_t stl;		/* the pending rows' settlements */
 	buf_t line;		/* one RESOLD_ELSEWHERE line */
@@ -222,13 +231,18 @@ static int match_entry(void *arg, yima_slice_t code, const settle_entry_t *e)
 
 /* ---- RESOLD_ELSEWHERE, in batches ---------------------------------------- */
 
-/* LMDB's default key order: bytes, then length. */
-static int cmp_pending(const void *x, const void *y)
+static uint64_t sort_key(const struct pending *p)
 {
-	const struct pending *a = *(const struct pending *const *)x, *b = *(const struct pending *const *)y;
-	size_t n = a->code_len < b->code_len ? a->code_len : b->code_len;
-	int c = memcmp(a->code, b->code, n);
-	return c ? c : (a->code_len > b->code_len) - (a->code_len < b->code_len);
+	uint64_t k = 0;
+	for (size_t i = 0; i < 16; i++)
+		k = k << 4 | (i < p->code_len ? (uint64_t)(((uint8_t)p->code[i] - '0') & 15) : 0);
+	return k;
+}
+
+static int cmp_items(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *b = y;
+	return (a->key > b->key) - (a->key < b->key);
 }
 
 /* Does the code have a dispense at another facility than the row's?  The
@@ -241,11 +255,13 @@ static int lookup_batch(struct recon *r, bool *yes)
 	bool found = false;
 	int rc;
 
-	for (size_t i = 0; i < r->npend; i++)
-		r->order[i] = &r->pend[i];
-	qsort(r->order, r->npend, sizeof *r->order, cmp_pending);
 	for (size_t i = 0; i < r->npend; i++) {
-		const struct pending *p = r->order[i];
+		r->order[i].key = sort_key(&r->pend[i]);
+		r->order[i].idx = (uint32_t)i;
+	}
+	qsort(r->order, r->npend, sizeof *r->order, cmp_items);
+	for (size_t i = 0; i < r->npend; i++) {
+		const struct pending *p = &r->pend[r->order[i].idx];
 		if (prev == NULL || prev->code_len != p->code_len || memcmp(prev->code, p->code, p->code_len) != 0) {
 			rc = ledger_code_get(r->txn, p->code, p->code_len, &st);
 			if (rc < 0 && rc != YIMA_ENOTFOUND)
@@ -253,7 +269,7 @@ static int lookup_batch(struct recon *r, bool *yes)
 			found = rc == 0;
 			prev = p;
 		}
-		yes[p - r->pend] = found && (st.sold_elsewhere_too ||
+		yes[r->order[i].idx] = found && (st.sold_elsewhere_too ||
 			(st.sold_at[0] != '\0' && !yima_slice_eq_cstr(yima_slice(p->facility, p->fac_len), st.sold_at)));
 	}
 	return 0;
