@@ -152,7 +152,7 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 
 	if (lg->flags & LEDGER_RDONLY) {
 		envflags |= MDB_RDONLY;
-	} else {
+	} else if (!(lg->flags & LEDGER_SMALL_COMMITS)) {
 		/* writers map with WRITEMAP and a managed size: mapsize.c */
 		lg->flags |= LEDGER_WRITEMAP;
 		envflags |= MDB_WRITEMAP;
@@ -166,7 +166,9 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 	    (rc = mdb_env_set_mapsize(lg->env, mapsize)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(lg->env, 256)) != 0)
 		goto fail;
-	if ((lg->flags & LEDGER_WRITEMAP) && ledger_map_writer_register(lg) < 0)
+	/* Every writer registers, so that a WRITEMAP writer closing never
+	 * cuts the file under another one. */
+	if (!(lg->flags & LEDGER_RDONLY) && ledger_map_writer_register(lg) < 0)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot lock writers.lock: %s", lg->dir,
 				 strerror(errno));
 	if ((rc = mdb_env_open(lg->env, lg->dir, envflags, 0600)) != 0)

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -649,6 +651,11 @@ static int bind_listener(struct evhttp *h, const char *hp, struct evhttp_bound_s
 		return yima_fail(why, whylen, YIMA_EINVAL, "listen address \"%s\": want HOST:PORT", hp);
 	if ((*out = evhttp_bind_socket_with_handle(h, host, port)) == NULL)
 		return yima_fail(why, whylen, YIMA_EIO, "cannot listen on %s: %s", hp, strerror(errno));
+	/* Answers leave as several TLS records; with Nagle on, the second
+	 * waits for the client's delayed ACK (40 ms).  Accepted sockets
+	 * inherit the option from the listener (Linux). */
+	int one = 1;
+	setsockopt(evhttp_bound_socket_get_fd(*out), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return 0;
 }
 
@@ -675,7 +682,7 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 			return yima_fail(why, whylen, YIMA_ECRYPTO, "--regulator-ca %s: no certificate",
 					 s->o.regulator_ca);
 	}
-	if ((rc = ledger_open(s->o.db, LEDGER_CREATE, &s->lg, why, whylen)) < 0)
+	if ((rc = ledger_open(s->o.db, LEDGER_CREATE | LEDGER_SMALL_COMMITS, &s->lg, why, whylen)) < 0)
 		return rc;
 	if ((rc = ledger_txn_begin(s->lg, true, &txn)) < 0 ||
 	    (ledger_refund_window_set(txn, s->o.refund_window_days), (rc = ledger_txn_commit(txn))) < 0)

@@ -54,6 +54,9 @@ enum ledger_open_flags {
 	LEDGER_CREATE = 1 << 1,	/* create the directory and key if missing */
 	LEDGER_NOSYNC = 1 << 2,	/* no fsync at commit (scratch ledgers for
 				 * audit replay, never for evidence) */
+	LEDGER_SMALL_COMMITS = 1 << 3,	/* a writer of many small commits from
+					 * several threads (yimad): no
+					 * MDB_WRITEMAP, see mapsize.c */
 };
 
 /*
