@@ -302,7 +302,8 @@ static int top_products(struct report *r)
 	for (size_t i = 0; i < a->cap; i++)
 		if (a->products[i].id[0] != '\0')
 			a->products[n++] = a->products[i];
-	qsort(a->products, n, sizeof *a->products, cmp_products);
+	if (n > 1)	/* products is NULL when nothing was flagged */
+		qsort(a->products, n, sizeof *a->products, cmp_products);
 	buf_puts(b, "<h2>Top products by findings</h2>\n<table id=\"top-products\"><thead><tr><th>#</th>"
 		    "<th>product</th><th>name</th><th>drug</th><th>flagged events</th><th>findings</th>"
 		    "</tr></thead><tbody>\n");
