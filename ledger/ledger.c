@@ -160,6 +160,11 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 	}
 	if (lg->flags & LEDGER_NOSYNC)
 		envflags |= MDB_NOSYNC | MDB_MAPASYNC;
+	else if ((lg->flags & LEDGER_SMALL_COMMITS) && !(lg->flags & LEDGER_RDONLY))
+		/* Data pages are flushed at commit, the meta page with the
+		 * next commit's flush: integrity holds, and the caller
+		 * acknowledges a commit only after that (or ledger_sync()). */
+		envflags |= MDB_NOMETASYNC;
 	if ((rc = mdb_env_create(&lg->env)) != 0)
 		goto fail;
 	if ((rc = mdb_env_set_maxdbs(lg->env, DB_COUNT)) != 0 ||
@@ -282,6 +287,12 @@ void ledger_close(ledger_t *lg)
 	pthread_rwlock_destroy(&lg->maplock);
 	free(lg->dir);
 	free(lg);
+}
+
+int ledger_sync(ledger_t *lg)
+{
+	int rc = mdb_env_sync(lg->env, 1);
+	return rc ? ledger_err_from_mdb(rc) : 0;
 }
 
 const char *ledger_dir(const ledger_t *lg)

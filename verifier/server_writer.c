@@ -6,8 +6,8 @@
  * arrival order in one LMDB write transaction and commits once, so one
  * fsync serves as many requests as arrived during the previous commit;
  * answers are packed inside the transaction and released to the network
- * thread only after the commit returned, so nothing is acknowledged that
- * is not on disk.  A job that fails for a reason of its own (out of
+ * thread only once the commit is on disk (see writer_main: a commit is
+ * flushed with the next one), so nothing is acknowledged that is not.  A job that fails for a reason of its own (out of
  * memory) is answered with an error and the group is redone without it,
  * so no partial job is ever committed.
  */
@@ -177,39 +177,74 @@ static bool run_group(writer_t *w, job_t *list)
 	return true;
 }
 
+/* Hand a list of answered jobs to the network thread. */
+static void release(writer_t *w, job_t *list, job_t *tail, bool committed)
+{
+	if (list == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (committed) {
+		w->commits++;
+		for (job_t *j = list; j != NULL; j = j->next)
+			w->jobs++;
+	}
+	if (w->done_tail != NULL)
+		w->done_tail->next = list;
+	else
+		w->done_head = list;
+	w->done_tail = tail;
+	pthread_mutex_unlock(&w->mu);
+	event_active(w->done_ev, EV_READ, 0);
+}
+
+static void fail_all(job_t *list, int err)
+{
+	for (job_t *j = list; j != NULL; j = j->next)
+		job_error(j, 503, "ledger_error", yima_strerror(err));
+}
+
+/*
+ * The ledger flushes once per commit (LEDGER_SMALL_COMMITS): a group's
+ * commit makes the group before it durable.  So a group is answered when
+ * the next group's commit returns, or, when no more work is waiting, after
+ * an explicit sync: commits overlap with the flush of their predecessor
+ * instead of paying two flushes each.
+ */
 static void *writer_main(void *arg)
 {
 	writer_t *w = arg;
-	job_t *list, *tail;
+	job_t *list, *tail, *held = NULL, *held_tail = NULL;
+	bool held_ok = false;
+	int rc;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->in_head == NULL && !w->stop)
+		while (w->in_head == NULL && !w->stop && held == NULL)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->in_head == NULL) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
 		list = w->in_head;
 		tail = w->in_tail;
 		w->in_head = w->in_tail = NULL;
+		bool stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
 
-		bool committed = run_group(w, list);
-
-		pthread_mutex_lock(&w->mu);
-		if (committed) {
-			w->commits++;
-			for (job_t *j = list; j != NULL; j = j->next)
-				w->jobs++;
+		if (list == NULL && held == NULL && stop)
+			break;
+		if (list == NULL) {
+			/* Nothing new: make the held group durable now. */
+			if (held_ok && (rc = ledger_sync(w->lg)) < 0) {
+				fail_all(held, rc);
+				held_ok = false;
+			}
+			release(w, held, held_tail, held_ok);
+			held = held_tail = NULL;
+			continue;
 		}
-		if (w->done_tail != NULL)
-			w->done_tail->next = list;
-		else
-			w->done_head = list;
-		w->done_tail = tail;
-		pthread_mutex_unlock(&w->mu);
-		event_active(w->done_ev, EV_READ, 0);
+		bool ok = run_group(w, list);
+		/* This commit flushed the held group's meta page too. */
+		release(w, held, held_tail, held_ok);
+		held = list;
+		held_tail = tail;
+		held_ok = ok;
 	}
 	return NULL;
 }

@@ -56,7 +56,10 @@ enum ledger_open_flags {
 				 * audit replay, never for evidence) */
 	LEDGER_SMALL_COMMITS = 1 << 3,	/* a writer of many small commits from
 					 * several threads (yimad): no
-					 * MDB_WRITEMAP, see mapsize.c */
+					 * MDB_WRITEMAP (see mapsize.c), and
+					 * one flush per commit: a commit is
+					 * durable only after the next one or
+					 * ledger_sync() (MDB_NOMETASYNC) */
 };
 
 /*
@@ -69,6 +72,10 @@ int ledger_open(const char *dir, unsigned flags, ledger_t **out,
 		char *why, size_t whylen);
 void ledger_close(ledger_t *lg);
 const char *ledger_dir(const ledger_t *lg);
+
+/* Flush every committed transaction to disk (LEDGER_SMALL_COMMITS:
+ * what makes the last commit durable).  Returns 0 or YIMA_EIO. */
+int ledger_sync(ledger_t *lg);
 
 /* Begin a transaction (write or read-only).  Returns 0 or an error. */
 int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out);
