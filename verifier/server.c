@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -754,6 +755,12 @@ int server_run(const server_opts_t *o)
 	memset(&s, 0, sizeof s);
 	s.o = *o;
 	signal(SIGPIPE, SIG_IGN);
+	/* Every client holds a socket: take all the descriptors allowed. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if ((rc = server_setup(&s, why, sizeof why)) < 0) {
 		fprintf(stderr, "yimad: %s\n", why);
 		server_teardown(&s);
