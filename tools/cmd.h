@@ -25,5 +25,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
+int cmd_settle(int argc, char **argv);
 
 #endif

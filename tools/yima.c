@@ -18,6 +18,8 @@ static const struct {
 	{ "recon", cmd_recon, "reconcile a facility's dispense log against the ledger" },
 	{ "alerts", cmd_alerts, "recorded findings by facility, finding and period, or their counts" },
 	{ "report", cmd_report, "a facility's evidence report for a period, as one HTML page" },
+	{ "upload", cmd_upload, "send events to yimad in batches, through a local spool" },
+	{ "settle", cmd_settle, "send a settlement claim to yimad and print its verdict" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
 	{ "gen", cmd_gen, "generate a sample world (catalog, recalls, events)" },
 };

@@ -53,6 +53,8 @@ struct csv_reader {
 	size_t row_max;
 	csv_tap_fn *tap;
 	void *tap_ctx;
+	csv_source_fn *src;	/* NULL: fread(fp) */
+	void *src_ctx;
 
 	/* read window */
 	char *in;
@@ -123,6 +125,31 @@ void csv_reader_set_tap(csv_reader_t *r, csv_tap_fn *fn, void *ctx)
 	r->tap_ctx = ctx;
 }
 
+void csv_reader_set_source(csv_reader_t *r, csv_source_fn *fn, void *ctx)
+{
+	r->src = fn;
+	r->src_ctx = ctx;
+}
+
+/* Read from the source into the window: at the very start, at least the
+ * three bytes of a possible BOM (or up to the end), so a BOM is never
+ * split; otherwise whatever one call gives.  Returns the count, or -1. */
+static long csv_read_source(csv_reader_t *r)
+{
+	size_t got = 0;
+	do {
+		long n = r->src(r->src_ctx, r->in + got, r->in_cap - got);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			r->eof = true;
+			break;
+		}
+		got += (size_t)n;
+	} while (r->at_start && got < 3);
+	return (long)got;
+}
+
 uint64_t csv_reader_offset(const csv_reader_t *r)
 {
 	return r->in_base + r->in_pos;
@@ -149,8 +176,17 @@ static int csv_fill(csv_reader_t *r, char *why, size_t whylen)
 	r->in_pos = r->in_len = 0;
 	if (r->in_base > 0 && r->in_cap < CSV_READ_BUF)
 		csv_window_grow(r);
-	size_t got = fread(r->in, 1, r->in_cap, r->fp);
-	if (got < r->in_cap) {
+	size_t got;
+	if (r->src != NULL) {
+		long n = csv_read_source(r);
+		if (n < 0) {
+			int e = errno;
+			r->err = YIMA_EIO;
+			return yima_fail(why, whylen, YIMA_EIO, "read error: %s",
+					 e ? strerror(e) : "unknown");
+		}
+		got = (size_t)n;
+	} else if ((got = fread(r->in, 1, r->in_cap, r->fp)) < r->in_cap) {
 		if (ferror(r->fp)) {
 			int e = errno;
 			r->err = YIMA_EIO;
@@ -164,7 +200,8 @@ static int csv_fill(csv_reader_t *r, char *why, size_t whylen)
 		r->tap(r->tap_ctx, r->in, got);
 	if (r->at_start) {
 		r->at_start = false;
-		/* fread() returns short only at EOF, so a BOM is never split. */
+		/* fread() returns short only at EOF and a source is read to
+		 * three bytes first, so a BOM is never split. */
 		if (got >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0)
 			r->in_pos = 3;
 	}

@@ -76,6 +76,18 @@ void csv_reader_set_tap(csv_reader_t *r, csv_tap_fn *fn, void *ctx);
  */
 int csv_reader_next(csv_reader_t *r, csv_row_t *row, char *why, size_t whylen);
 
+/*
+ * A source replaces fread(fp) (fp is then not read, and may be NULL): it
+ * reads up to n bytes into p and returns how many (> 0), 0 at end of
+ * input, or -1 with errno set.  Unlike fread(), it may return fewer bytes
+ * than asked without being at the end: the reader returns every complete
+ * row it holds before it asks again, so rows from a pipe come out as they
+ * arrive (`yima upload -` waits for them with poll()).  Set it before the
+ * first csv_reader_next().
+ */
+typedef long csv_source_fn(void *ctx, void *p, size_t n);
+void csv_reader_set_source(csv_reader_t *r, csv_source_fn *fn, void *ctx);
+
 /* Bytes consumed so far (for a progress bar). */
 uint64_t csv_reader_offset(const csv_reader_t *r);
 

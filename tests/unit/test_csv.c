@@ -514,3 +514,72 @@ Test(csv, offset_moves_with_rows)
 	csv_reader_free(r);
 	fclose(fp);
 }
+
+/* --- a source with short reads (a pipe: `yima upload -`) ---------------- */
+
+struct chunks {
+	const char *const *part;	/* what each call returns, NULL = end */
+	size_t next;
+	size_t calls;
+};
+
+static long chunk_source(void *ctx, void *p, size_t n)
+{
+	struct chunks *c = ctx;
+	const char *s = c->part[c->next];
+	c->calls++;
+	if (s == NULL)
+		return 0;
+	size_t len = strlen(s);
+	cr_assert_leq(len, n);
+	memcpy(p, s, len);
+	c->next++;
+	return (long)len;
+}
+
+/* csv.h: every complete row is returned before the source is asked again,
+ * a row split across reads is whole, a BOM split across reads is dropped. */
+Test(csv, source_rows_as_they_arrive)
+{
+	static const char *const parts[] = { "\xEF", "\xBB\xBF" "h1,h2\nr", "1,\"x\n", "y\"\n", "a,b\n",
+					     NULL };
+	struct chunks c = { .part = parts };
+	csv_reader_t *r;
+	csv_row_t row;
+
+	cr_assert_eq(csv_reader_new(NULL, 0, &r), 0);
+	csv_reader_set_source(r, chunk_source, &c);
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 1);
+	cr_assert_eq(row.nfields, 2);
+	cr_assert(yima_slice_eq_cstr(row.field[0], "h1"), "the BOM is dropped");
+	cr_assert_eq(c.calls, 2, "the header comes before the third read");
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 1);
+	cr_assert(yima_slice_eq_cstr(row.field[1], "x\ny"));
+	cr_assert_eq(c.calls, 4);
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 1);
+	cr_assert(yima_slice_eq_cstr(row.field[0], "a"));
+	cr_assert_eq(c.calls, 5, "a,b came whole: no read past it yet");
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 0);
+	csv_reader_free(r);
+}
+
+static long failing_source(void *ctx, void *p, size_t n)
+{
+	(void)ctx; (void)p; (void)n;
+	errno = EIO;
+	return -1;
+}
+
+Test(csv, source_error_is_sticky_eio)
+{
+	csv_reader_t *r;
+	csv_row_t row;
+	char why[128];
+
+	cr_assert_eq(csv_reader_new(NULL, 0, &r), 0);
+	csv_reader_set_source(r, failing_source, NULL);
+	cr_assert_eq(csv_reader_next(r, &row, why, sizeof why), YIMA_EIO);
+	cr_assert(strstr(why, "read error") != NULL, "%s", why);
+	cr_assert_eq(csv_reader_next(r, &row, why, sizeof why), YIMA_EIO);
+	csv_reader_free(r);
+}

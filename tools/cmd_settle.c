@@ -1,0 +1,189 @@
+/*
+ * cmd_settle.c - `yima settle` (spec section 6, docs/protocol.md "yima
+ * settle"): send one claim file to yimad and print its verdict.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "tool.h"
+#include "yima/client.h"
+#include "yima/error.h"
+#include "yima/receipt.h"
+#include "yima/settle.h"
+
+static const char usage[] =
+	"usage: yima settle --server URL [--cert FILE --key FILE] [--ca FILE] [--dry-run]\n"
+	"                   [--json] [--timeout SECONDS] CLAIM.csv|-\n"
+	"Send one settlement claim to yimad (POST /v1/settle) and print its verdict:\n"
+	"the settlement's verdict, then per code its verdict, findings and ledger\n"
+	"record, and the receipt (records and chain hash).  CLAIM is a CSV with the\n"
+	"header facility,settlement,time,patient,drug,code,units and one row per code,\n"
+	"every row with the same facility, settlement, time and patient; consecutive\n"
+	"rows with the same drug form one item; units empty or 0 = the whole pack.\n"
+	"  --dry-run   verify only: nothing is recorded\n"
+	"  --json      print the verdict as one JSON object\n"
+	"Exit: 0 accepted or warned, 1 rejected or 409 conflict (another claim was\n"
+	"accepted under this settlement id), 2 usage, bad claim file, server\n"
+	"unreachable or any other error answer.\n";
+
+static void print_person(const Yima__V1__ClaimVerdict *v, const settle_claim_t *c)
+{
+	enum verdict x = VERDICT_REJECT;
+	buf_t hex;
+
+	receipt_verdict(v->verdict, &x);
+	printf("settlement %s: %s%s\n", v->settlement, verdict_name(x),
+	       v->dry_run ? " (dry run: nothing recorded)" : "");
+	for (size_t i = 0; i < v->n_codes; i++) {
+		const Yima__V1__EventVerdict *cv = v->codes[i];
+		enum verdict cx = VERDICT_REJECT;
+		receipt_verdict(cv->verdict, &cx);
+		printf("  %-40s %-6s", cv->code, verdict_name(cx));
+		for (size_t f = 0; f < cv->n_findings; f++)
+			printf("%s%s", f ? "," : " ", cv->findings[f]);
+		if (cv->reason[0] != '\0')
+			printf(" (%s)", cv->reason);
+		if (cv->seq != 0)
+			printf("  seq %" PRIu64, cv->seq);
+		if (i < c->ncodes)
+			printf("  [line %" PRIu64 "]", c->lines[i]);
+		putchar('\n');
+	}
+	if (v->receipt != NULL) {
+		buf_init(&hex);
+		receipt_hex(&hex, &v->receipt->chain_hash);
+		printf("receipt: records %" PRIu64 "..%" PRIu64 ", chain hash %.*s%s\n",
+		       v->receipt->first_seq, v->receipt->last_seq, (int)hex.len, hex.p ? (char *)hex.p : "",
+		       v->receipt->replayed ? " (a retry: the first verdict, recorded once)" : "");
+		buf_deinit(&hex);
+	}
+}
+
+static int print_verdict(const client_reply_t *rep, const settle_claim_t *c, bool json)
+{
+	Yima__V1__ClaimVerdict *v = yima__v1__claim_verdict__unpack(NULL, rep->len, rep->body);
+	enum verdict x;
+	int rc;
+
+	if (v == NULL || !receipt_verdict(v->verdict, &x) ||
+	    !receipt_verdicts_ok(v->codes, v->n_codes)) {
+		if (v != NULL)
+			yima__v1__claim_verdict__free_unpacked(v, NULL);
+		return tool_usage_error("settle", "the server's verdict does not decode");
+	}
+	if (json) {
+		buf_t b;
+		buf_init(&b);
+		settle_verdict_json(&b, v);
+		if (b.oom || fwrite(b.p, 1, b.len, stdout) != b.len)
+			rc = tool_usage_error("settle", "cannot write the verdict");
+		else
+			rc = x == VERDICT_REJECT ? EXIT_FOUND : EXIT_OK;
+		buf_deinit(&b);
+	} else {
+		print_person(v, c);
+		rc = x == VERDICT_REJECT ? EXIT_FOUND : EXIT_OK;
+	}
+	yima__v1__claim_verdict__free_unpacked(v, NULL);
+	return rc;
+}
+
+static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
+{
+	client_t *cl;
+	client_reply_t rep;
+	uint8_t *body;
+	char why[1024];
+	int rc;
+
+	if ((rc = client_new(co, &cl, why, sizeof why)) < 0)
+		return tool_usage_error("settle", "%s", why);
+	size_t n = yima__v1__claim__get_packed_size(&c->msg);
+	if ((body = malloc(n ? n : 1)) == NULL) {
+		client_free(cl);
+		return tool_usage_error("settle", "out of memory");
+	}
+	yima__v1__claim__pack(&c->msg, body);
+	signal(SIGPIPE, SIG_IGN);
+	rc = client_request(cl, "POST", "/v1/settle", body, n, &rep, why, sizeof why);
+	free(body);
+	client_free(cl);
+	if (rc < 0)
+		return tool_usage_error("settle", "%s", why);
+	if (rep.status == 200) {
+		rc = print_verdict(&rep, c, json);
+	} else {
+		client_reply_error(&rep, why, sizeof why);
+		if (rep.status == 409) {
+			fprintf(stderr, "yima settle: conflict: settlement %s was accepted with other "
+				"content (%s)\n", c->msg.settlement, why);
+			rc = EXIT_FOUND;
+		} else {
+			rc = tool_usage_error("settle", "the server refused the claim: %s", why);
+		}
+	}
+	client_reply_deinit(&rep);
+	return rc;
+}
+
+int cmd_settle(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	client_opts_t co = { 0 };
+	bool dry_run = false, json = false;
+	settle_claim_t *c;
+	char why[1024];
+	uint64_t v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': co.url = optarg; break;
+		case 'c': co.cert = optarg; break;
+		case 'k': co.key = optarg; break;
+		case 'a': co.ca = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'j': json = true; break;
+		case 't':
+			if (!tool_parse_u64(optarg, 1, 3600, &v))
+				return tool_usage_error("settle", "--timeout: not a number of seconds: %s", optarg);
+			co.timeout = (unsigned)v;
+			break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return tool_usage_error("settle", "expected one CLAIM file or - (see --help)");
+	if (co.url == NULL)
+		return tool_usage_error("settle", "--server URL is required");
+	const char *path = argv[optind];
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (fp == NULL)
+		return tool_usage_error("settle", "%s: cannot read", path);
+	int rc = settle_claim_read(fp, path, &c, why, sizeof why);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc < 0)
+		return tool_usage_error("settle", "%s", why);
+	c->msg.dry_run = dry_run;
+	rc = settle(&co, c, json);
+	settle_claim_free(c);
+	return rc;
+}
