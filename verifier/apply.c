@@ -227,6 +227,8 @@ static int append_attempt(ledger_txn_t *txn, const verify_input_t *in, unsigned 
 		else if ((rc = mask_patient(txn, in, &raw)) < 0)
 			goto free_raw;
 		rec.raw = yima_slice((const char *)raw.p, raw.len);
+		/* the code field as written, so a receipt can be rebuilt */
+		rec.code = in->out_code;
 	} else {
 		rec.status = REC_MALFORMED;
 		rec.findings = FINDING_BIT(F_MALFORMED);

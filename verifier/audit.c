@@ -52,6 +52,7 @@ static void input_from_record(const ledger_event_t *e, verify_input_t *in)
 		in->status = YIMA_EBADRECORD;
 		in->raw = e->raw;
 		in->raw_masked = true;
+		in->out_code = e->code;
 		return;
 	}
 	in->ev.time = e->time;

@@ -102,7 +102,7 @@ static int outcome_from_records(ledger_txn_t *txn, uint64_t first, uint64_t coun
 		c->r.verdict = e.verdict;
 		c->r.findings = e.findings;
 		memcpy(c->r.hash, e.hash, LEDGER_HASH_LEN);
-		c->code = e.status == REC_BAD ? yima_slice("", 0) : e.code;
+		c->code = e.code;
 		c->reason = e.reason;
 		if (e.verdict > out->verdict)
 			out->verdict = e.verdict;
@@ -265,8 +265,15 @@ int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 		return YIMA_EINVAL;
 	rc = ledger_batch_get(txn, facility, batch_id, &be);
 	if (rc == 0) {
-		out->n = be.count < n ? be.count : n;
-		return outcome_from_records(txn, be.first_seq, out->n, out);
+		/* The first receipt whole, whatever this retry holds. */
+		if (be.count > out->n) {
+			claim_code_result_t *c = realloc(out->codes, be.count * sizeof *c);
+			if (c == NULL)
+				return YIMA_ENOMEM;
+			out->codes = c;
+		}
+		out->n = be.count;
+		return outcome_from_records(txn, be.first_seq, be.count, out);
 	}
 	if (rc != YIMA_ENOTFOUND)
 		return rc;

@@ -316,7 +316,9 @@ static int code_field_part(const struct code_elem *el,
 					 code_chardesc((unsigned char)s[i], cb),
 					 i + 1, code_csetname(p->cset));
 	}
-	if (p->lint != CODE_LINT_NONE &&
+	/* Only AI 17's date is read (expiry); a skipped AI's date part is
+	 * checked for length and character set only, as the spec says. */
+	if (p->lint != CODE_LINT_NONE && el->ai == 17 && el->ailen == 2 &&
 	    !code_date(s + at, p->lint, &y, &m, &d))
 		return yima_fail(why, whylen, YIMA_EMALFORMED,
 				 "GS1: AI %0*u date %.*s does not exist "
@@ -328,7 +330,8 @@ static int code_field_part(const struct code_elem *el,
 /*
  * A data field against its AI's parts: length and character set for every
  * AI (spec: skipped AIs are checked for length and character set only),
- * plus the date check for date parts (an impossible date is an error).
+ * plus the date check of AI 17, the one date kept (an impossible expiry
+ * date is an error).
  */
 static int code_field_check(const struct code_elem *el, const char *s,
 			    char *why, size_t whylen)

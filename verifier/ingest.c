@@ -45,21 +45,10 @@ struct input {
 	FILE *under;		/* the file or stdin */
 	bool is_regular;
 	uint64_t size;
-	EVP_MD_CTX *md;		/* streaming hash (pipes) */
+	EVP_MD_CTX *md;
 	bool hash_known;
 	uint8_t sha[32];
 };
-
-static ssize_t hashing_read(void *cookie, char *buf, size_t n)
-{
-	struct input *in = cookie;
-	size_t got = fread(buf, 1, n, in->under);
-	if (got > 0 && EVP_DigestUpdate(in->md, buf, got) != 1)
-		return -1;
-	if (got == 0 && ferror(in->under))
-		return -1;
-	return (ssize_t)got;
-}
 
 static int hash_regular(struct input *in, const char *name, char *why, size_t whylen)
 {
@@ -87,6 +76,60 @@ crypto:
 	return yima_fail(why, whylen, YIMA_ECRYPTO, "%s: SHA-256 failed", name);
 }
 
+/*
+ * A pipe cannot be read twice, yet a file seen before must be refused
+ * before anything of it is applied (spec section 5): copy it to an
+ * unlinked temporary file (under $TMPDIR) while hashing, then read that.
+ * Disk, not memory, holds it, so any size streams.
+ */
+static int spool_pipe(struct input *in, const char *path, char *why, size_t whylen)
+{
+	static const size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	unsigned len = 0;
+	size_t got;
+	int rc = 0;
+
+	if (buf == NULL)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+	if ((in->fp = tmpfile()) == NULL) {
+		rc = yima_fail(why, whylen, YIMA_EIO, "%s: temporary copy: %s", path, strerror(errno));
+		goto free_buf;
+	}
+	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1) {
+		rc = yima_fail(why, whylen, YIMA_ECRYPTO, "SHA-256 failed");
+		goto free_buf;
+	}
+	while ((got = fread(buf, 1, chunk, in->under)) > 0) {
+		if (EVP_DigestUpdate(in->md, buf, got) != 1) {
+			rc = yima_fail(why, whylen, YIMA_ECRYPTO, "SHA-256 failed");
+			goto free_buf;
+		}
+		if (fwrite(buf, 1, got, in->fp) != got) {
+			rc = yima_fail(why, whylen, YIMA_EIO, "%s: temporary copy: %s", path,
+				       strerror(errno));
+			goto free_buf;
+		}
+		in->size += got;
+	}
+	if (ferror(in->under)) {
+		rc = yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+		goto free_buf;
+	}
+	if (fflush(in->fp) != 0 || fseeko(in->fp, 0, SEEK_SET) != 0) {
+		rc = yima_fail(why, whylen, YIMA_EIO, "%s: temporary copy: %s", path, strerror(errno));
+		goto free_buf;
+	}
+	if (EVP_DigestFinal_ex(in->md, in->sha, &len) != 1) {
+		rc = yima_fail(why, whylen, YIMA_ECRYPTO, "SHA-256 failed");
+		goto free_buf;
+	}
+	in->hash_known = true;
+free_buf:
+	free(buf);
+	return rc;
+}
+
 static int input_open(struct input *in, const char *path, char *why, size_t whylen)
 {
 	struct stat sb;
@@ -108,12 +151,7 @@ static int input_open(struct input *in, const char *path, char *why, size_t whyl
 		in->fp = in->under;
 		return hash_regular(in, path, why, whylen);
 	}
-	cookie_io_functions_t io = { .read = hashing_read };
-	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1)
-		return yima_fail(why, whylen, YIMA_ECRYPTO, "SHA-256 failed");
-	if ((in->fp = fopencookie(in, "r", io)) == NULL)
-		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
-	return 0;
+	return spool_pipe(in, path, why, whylen);
 }
 
 static int input_finish_hash(struct input *in)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rules.h"
 #include "yima/error.h"
 #include "yima/wire.h"
 
@@ -358,12 +359,47 @@ static bool applied(const ledger_event_t *e)
 	return e->status == REC_OK && e->verdict != VERDICT_REJECT;
 }
 
+/* A facility "handled" a code when it has an applied event of it: a
+ * rejected attempt does not open another facility's history to it. */
 bool wire_history_has_facility(const query_t *q, const char *facility)
 {
 	for (size_t i = 0; i < q->h.n; i++)
-		if (yima_slice_eq_cstr(q->h.ev[i].facility, facility))
+		if (applied(&q->h.ev[i]) && yima_slice_eq_cstr(q->h.ev[i].facility, facility))
 			return true;
 	return false;
+}
+
+/* A finding of reject severity recorded on e (a record voided with its
+ * claim has none of its own). */
+static bool has_reject_finding(const ledger_event_t *e)
+{
+	for (int f = 0; f < F_COUNT; f++)
+		if ((e->findings & FINDING_BIT(f)) &&
+		    (f == F_BAD_RECORD || f == F_MALFORMED || rules_is_reject((enum finding)f, e->type)))
+			return true;
+	return false;
+}
+
+/* Recalled: the code, its product, or the product with a batch it was
+ * scanned with (the one in the URL, or any recorded in its history). */
+static int recalled_any(ledger_txn_t *txn, const query_t *q, bool *hit)
+{
+	code_t c = q->code;
+	int rc;
+
+	if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
+		return rc;
+	for (size_t i = 0; i < q->h.n; i++) {
+		const ledger_event_t *e = &q->h.ev[i];
+		if (e->status != REC_OK || e->batch.n == 0 || e->batch.n > CODE_BATCH_MAX)
+			continue;
+		memcpy(c.batch, e->batch.p, e->batch.n);
+		c.batch[e->batch.n] = '\0';
+		c.batch_len = e->batch.n;
+		if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
+			return rc;
+	}
+	return 0;
 }
 
 int wire_pack_history(const query_t *q, buf_t *out)
@@ -465,7 +501,7 @@ int wire_pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
 	bool recalled = false;
 	int rc;
 
-	if ((rc = ledger_recall_match(txn, &q->code, &recalled)) < 0)
+	if ((rc = recalled_any(txn, q, &recalled)) < 0)
 		return rc;
 	m.code = (char *)q->code.canon;
 	if (q->in_catalog) {
@@ -478,7 +514,7 @@ int wire_pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
 	}
 	for (size_t i = 0; i < q->h.n; i++) {
 		const ledger_event_t *e = &q->h.ev[i];
-		if (e->verdict == VERDICT_REJECT)
+		if (has_reject_finding(e))
 			m.any_reject = true;
 		if (!applied(e))
 			continue;

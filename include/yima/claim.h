@@ -46,7 +46,9 @@ int claim_settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settleme
 		 const verify_input_t *items, size_t n, bool dry_run, claim_outcome_t *out);
 
 /* An event batch: every event applied in order as by `yima ingest`; a
- * batch id seen before for this facility returns the first receipt. */
+ * batch id seen before for this facility returns the first receipt (all
+ * of it: out->codes, malloc'd by the caller, may be reallocated and
+ * out->n changed to the first batch's size). */
 int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 		const verify_input_t *items, size_t n, claim_outcome_t *out);
 

@@ -247,6 +247,17 @@ Test(yimad, batch_verdicts_and_retry_records_once)
 	cr_expect_eq(again->receipt->last_seq, 5);
 	cr_expect(memcmp(again->receipt->chain_hash.data, r->receipt->chain_hash.data, 32) == 0);
 	expect_verdict(again->verdicts[2], "reject REUSED", "retried second dispense");
+	cr_expect_str_eq(r->verdicts[3]->code, C2, "a BAD_RECORD row's code is its raw field");
+	cr_expect_str_eq(again->verdicts[3]->code, C2, "and so it is in the replayed receipt");
+
+	/* A retry carrying less than the first batch still gets all of the
+	 * first receipt. */
+	Yima__V1__BatchReceipt *part = post_batch(&y, NULL, "b-1", RECV("P0001", C1), 200);
+	cr_expect(part->receipt->replayed);
+	cr_expect_eq(part->receipt->last_seq, 5);
+	cr_expect_eq(part->n_verdicts, 5);
+	cr_expect(memcmp(part->receipt->chain_hash.data, r->receipt->chain_hash.data, 32) == 0);
+	yima__v1__batch_receipt__free_unpacked(part, NULL);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
 	cr_expect_eq(ledger_events(db), 5, "a retried batch records nothing");
 	scenario_assert_audit_ok(db);
@@ -271,6 +282,16 @@ Test(yimad, claim_is_all_or_nothing_and_idempotent)
 	expect_verdict(v->codes[1], "reject UNKNOWN_PRODUCT", "unknown product");
 	cr_expect_eq(v->receipt->first_seq, 3);
 	yima__v1__claim_verdict__free_unpacked(v, NULL);
+
+	/* C1 had no finding of its own: the public view records no reject. */
+	hc_resp_t pr;
+	cr_assert_eq(hc_once(&y, NULL, "GET", "/v1/codes/" C1 "?view=public", NULL, NULL, 0, &pr), 200);
+	Yima__V1__PublicCodeView *pub = yima__v1__public_code_view__unpack(NULL, pr.len, pr.body);
+	cr_assert(pub != NULL);
+	cr_expect(!pub->any_reject, "a code voided with its claim has no reject finding");
+	cr_expect_str_eq(pub->status, "in_stock");
+	yima__v1__public_code_view__free_unpacked(pub, NULL);
+	hc_resp_free(&pr);
 
 	/* Nothing changed: C1 can be sold whole under the same id. */
 	v = post_claim(&y, NULL, "P0001", "S9", "DRUGA:" C1, false, 200);
