@@ -39,7 +39,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <openssl/ssl.h>
 
 #include "yima.pb-c.h"
@@ -202,13 +201,16 @@ static const char *const phase_names[] = { "settle", "lookup", "healthz" };
 
 struct bench;
 
+/* One keep-alive connection with one request in flight.  The client is a
+ * bare bufferevent writing prepared HTTP/1.1 requests and reading answers
+ * by Content-Length: evhttp's client would cost the shared CPU as much as
+ * the server it measures. */
 struct conn {
 	struct bench *b;
-	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
 	int fac;
 	double sent;
 	bool busy;
-	bool nodelay;
 };
 
 struct bench {
@@ -220,10 +222,10 @@ struct bench {
 	struct conn *conns;
 	SSL_CTX *ctx[FACILITIES + 1];	/* facilities, then the regulator */
 	double t_start, t_measure, t_end;
-	bool stopping;
 	uint64_t next_code[FACILITIES];	/* per facility: next unsold index */
 	uint64_t ncodes;
 	uint64_t seq;			/* settlements sent */
+	time_t nonce;			/* settlement ids differ between runs */
 	uint64_t done, errors;
 	double *lat;
 	size_t nlat, caplat;
@@ -241,20 +243,13 @@ static uint64_t rnd(struct bench *b)
 
 static void send_next(struct conn *c);
 
-static void on_reply(struct evhttp_request *req, void *arg)
+static void finish(struct conn *c, bool ok)
 {
-	struct conn *c = arg;
 	struct bench *b = c->b;
 	double t = now_s();
 
 	c->busy = false;
-	if (!c->nodelay) {
-		/* evhttp connects by itself: set TCP_NODELAY once it has. */
-		int one = 1, fd = bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
-		if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
-			c->nodelay = true;
-	}
-	if (req == NULL || evhttp_request_get_response_code(req) != 200) {
+	if (!ok) {
 		if (t >= b->t_measure && t < b->t_end)
 			b->errors++;
 	} else if (c->sent >= b->t_measure && t < b->t_end) {
@@ -272,17 +267,59 @@ static void on_reply(struct evhttp_request *req, void *arg)
 	send_next(c);
 }
 
-static int settle_body(struct bench *b, struct conn *c, struct evbuffer *out)
+/* An answer is complete when its headers and Content-Length bytes are in. */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (c->busy) {
+		struct evbuffer_ptr eoh = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		char head[1024];
+		size_t hlen, clen = 0;
+		const char *cl;
+
+		if (eoh.pos < 0)
+			return;
+		hlen = (size_t)eoh.pos + 4;
+		if (hlen >= sizeof head) {
+			finish(c, false);
+			return;
+		}
+		evbuffer_copyout(in, head, hlen);
+		head[hlen] = '\0';
+		if ((cl = strcasestr(head, "\r\nContent-Length:")) != NULL)
+			clen = strtoul(cl + 17, NULL, 10);
+		if (evbuffer_get_length(in) < hlen + clen)
+			return;
+		evbuffer_drain(in, hlen + clen);
+		if (strncmp(head + 9, "200", 3) != 0 && c->b->errors < 3)
+			fprintf(stderr, "bench_yimad: answer %.40s\n", head);
+		finish(c, strncmp(head + 9, "200", 3) == 0);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		fprintf(stderr, "bench_yimad: connection lost (%s%s: %s)\n", (what & BEV_EVENT_EOF) ? "eof" : "error", (what & BEV_EVENT_READING) ? " reading" : " writing", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (c->busy)
+			finish(c, false);
+	}
+}
+
+static size_t settle_body(struct bench *b, struct conn *c, uint8_t *buf)
 {
 	Yima__V1__Claim cl = YIMA__V1__CLAIM__INIT;
 	Yima__V1__ClaimItem it = YIMA__V1__CLAIM_ITEM__INIT, *itp = &it;
 	Yima__V1__ClaimCode cc[3], *ccp[3];
 	char codes[3][21], fac[8], stl[48];
-	uint8_t buf[512];
 	int n = 1 + (int)(b->seq % 3);
 
 	snprintf(fac, sizeof fac, "F%d", c->fac);
-	snprintf(stl, sizeof stl, "R%d-%" PRIu64, b->run, b->seq++);
+	snprintf(stl, sizeof stl, "R%ld-%d-%" PRIu64, (long)b->nonce, b->run, b->seq++);
 	for (int i = 0; i < n; i++) {
 		uint64_t k = b->next_code[c->fac]++;
 		code_of((k * FACILITIES + (uint64_t)c->fac) % b->ncodes, codes[i]);
@@ -299,37 +336,33 @@ static int settle_body(struct bench *b, struct conn *c, struct evbuffer *out)
 	cl.patient = "P-BENCH";
 	cl.n_items = 1;
 	cl.items = &itp;
-	size_t len = yima__v1__claim__pack(&cl, buf);
-	return evbuffer_add(out, buf, len);
+	return yima__v1__claim__pack(&cl, buf);
 }
 
 static void send_next(struct conn *c)
 {
 	struct bench *b = c->b;
-	struct evhttp_request *req = evhttp_request_new(on_reply, c);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	char path[64], code[21];
-	int rc;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t body[512];
+	char code[21];
+	size_t n;
 
-	evhttp_add_header(h, "Host", "127.0.0.1");
 	c->sent = now_s();
 	c->busy = true;
 	switch (b->phase) {
 	case P_SETTLE:
-		evhttp_add_header(h, "Content-Type", "application/x-protobuf");
-		settle_body(b, c, evhttp_request_get_output_buffer(req));
-		rc = evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST, "/v1/settle");
+		n = settle_body(b, c, body);
+		evbuffer_add_printf(out, "POST /v1/settle HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				    "Content-Type: application/x-protobuf\r\nContent-Length: %zu\r\n\r\n", n);
+		evbuffer_add(out, body, n);
 		break;
 	case P_LOOKUP:
 		code_of(rnd(b) % b->ncodes, code);
-		snprintf(path, sizeof path, "/v1/codes/%s", code);
-		rc = evhttp_make_request(c->evcon, req, EVHTTP_REQ_GET, path);
+		evbuffer_add_printf(out, "GET /v1/codes/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", code);
 		break;
 	default:
-		rc = evhttp_make_request(c->evcon, req, EVHTTP_REQ_GET, "/healthz");
+		evbuffer_add_printf(out, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	}
-	if (rc != 0)
-		c->busy = false;
 }
 
 static SSL_CTX *client_ctx(const char *dir, const char *who)
@@ -354,25 +387,36 @@ fail:
 	return NULL;
 }
 
-static struct evhttp_connection *connect_one(struct bench *b, SSL_CTX *ctx)
+static struct bufferevent *connect_one(struct bench *b, struct conn *c, SSL_CTX *ctx)
 {
-	struct bufferevent *bev = NULL;
-	struct evhttp_connection *evcon;
+	struct sockaddr_in a;
+	struct bufferevent *bev;
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	if (!b->insecure) {
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(b->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	evutil_make_socket_nonblocking(fd);
+	if (b->insecure) {
+		bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	} else {
 		SSL *ssl = SSL_new(ctx);
 		if (ssl == NULL)
 			return NULL;
-		bev = bufferevent_openssl_socket_new(b->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (bev == NULL)
-			return NULL;
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		bev = bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+						     BEV_OPT_CLOSE_ON_FREE);
+		if (bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	}
-	evcon = evhttp_connection_base_bufferevent_new(b->base, NULL, bev, "127.0.0.1", b->port);
-	if (evcon != NULL)
-		evhttp_connection_set_timeout(evcon, 30);
-	return evcon;
+	if (bev == NULL)
+		return NULL;
+	bufferevent_setcb(bev, on_read, NULL, on_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return bev;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -444,6 +488,7 @@ int main(int argc, char **argv)
 	b.ncodes = 1000000;
 	b.nconns = 64;
 	b.rng = 0x9E3779B97F4A7C15ull;
+	b.nonce = time(NULL);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n': b.ncodes = strtoull(optarg, NULL, 10); break;
@@ -500,13 +545,12 @@ int main(int argc, char **argv)
 			/* Fresh connections per phase: regulator ones for lookups. */
 			for (int i = 0; i < b.nconns; i++) {
 				struct conn *c = &b.conns[i];
-				if (c->evcon)
-					evhttp_connection_free(c->evcon);
+				if (c->bev)
+					bufferevent_free(c->bev);
 				c->b = &b;
 				c->fac = i % FACILITIES;
-				c->evcon = connect_one(&b, b.ctx[ph == P_LOOKUP ? FACILITIES : c->fac]);
-				c->nodelay = false;
-				if (c->evcon == NULL)
+				c->bev = connect_one(&b, c, b.ctx[ph == P_LOOKUP ? FACILITIES : c->fac]);
+				if (c->bev == NULL)
 					return 2;
 			}
 			res[ph][b.run - 1] = run_phase(&b, (enum phase)ph, seconds);
@@ -529,8 +573,8 @@ int main(int argc, char **argv)
 	       m[0]->rps, m[0]->p99, m[1]->rps, m[1]->p99, m[2]->rps, m[0]->rps / m[2]->rps,
 	       m[1]->rps / m[2]->rps);
 	for (int i = 0; i < b.nconns; i++)
-		if (b.conns[i].evcon)
-			evhttp_connection_free(b.conns[i].evcon);
+		if (b.conns[i].bev)
+			bufferevent_free(b.conns[i].bev);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	return 0;

@@ -639,3 +639,32 @@ Test(yimad, concurrent_claims_share_commits, .timeout = 120)
 	scenario_assert_audit_ok(db);
 	free(db);
 }
+
+/* Options from --config apply (here: a small body limit), and a config
+ * naming an unknown option is refused. */
+Test(yimad, config_file_options)
+{
+	char *db = world(), *dir = tu_mkdtemp(), arg[600], big[2048];
+	static const char text[] = "# test\nmax-body = 1024\nquiet = true\ntimeout = 5\n";
+	char *conf = tu_write_file(dir, "yimad.conf", text, strlen(text));
+	const char *extra[] = { "--config", conf, NULL };
+	yd_t y;
+
+	memset(big, 'x', sizeof big);
+	yd_start(&y, db, NULL, extra);
+	cr_expect_eq(hc_once(&y, NULL, "POST", "/v1/events", PB, big, sizeof big, NULL), 413);
+	cr_expect_eq(hc_once(&y, NULL, "GET", "/healthz", NULL, NULL, 0, NULL), 200);
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+
+	static const char badtext[] = "no-such-option = 1\n";
+	char *bad = tu_write_file(dir, "bad.conf", badtext, strlen(badtext));
+	snprintf(arg, sizeof arg, "%s/yimad --db %s --listen 127.0.0.1:0 --insecure-http --config %s 2>/dev/null",
+		 YIMA_BINARY_DIR, db, bad);
+	int st = system(arg);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "an unknown option in the config is exit 2");
+	free(bad);
+	free(conf);
+	tu_rmtree(dir);
+	free(dir);
+	free(db);
+}
