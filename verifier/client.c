@@ -486,10 +486,11 @@ static int exchange_fail(const client_t *cl, const struct exchange *x, char *why
 			 cl->host_header, detail);
 }
 
-/* One try on the current connection (opened if needed).  *reused: the
- * connection had carried an answer before. */
+/* One try on the current connection (opened if needed).  *stale: it
+ * failed because a kept-alive connection (one that had carried an answer)
+ * turned out closed, so the request never reached the server. */
 static int exchange_once(client_t *cl, enum evhttp_cmd_type cmd, const char *path,
-			 const void *body, size_t n, client_reply_t *rep, bool *reused,
+			 const void *body, size_t n, client_reply_t *rep, bool *stale,
 			 char *why, size_t whylen)
 {
 	struct exchange x = { .cl = cl, .rep = rep };
@@ -503,7 +504,8 @@ static int exchange_once(client_t *cl, enum evhttp_cmd_type cmd, const char *pat
 		conn_drop(cl);
 	if (cl->conn == NULL && (rc = conn_open(cl, why, whylen)) < 0)
 		return rc;
-	*reused = cl->conn_used;
+	bool reused = cl->conn_used;
+	*stale = false;
 	if ((req = evhttp_request_new(on_done, &x)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	evhttp_request_set_error_cb(req, on_error);
@@ -533,6 +535,9 @@ static int exchange_once(client_t *cl, enum evhttp_cmd_type cmd, const char *pat
 		conn_drop(cl);
 		if (x.rc < 0)
 			return yima_fail(why, whylen, x.rc, "out of memory");
+		/* a timeout is not that: the server may be working on it */
+		*stale = reused && (x.connect_failed || x.err == EVREQ_HTTP_EOF ||
+				    x.err == EVREQ_HTTP_BUFFER_ERROR);
 		return exchange_fail(cl, &x, why, whylen);
 	}
 	return 0;
@@ -542,7 +547,7 @@ int client_request(client_t *cl, const char *method, const char *path, const voi
 		   size_t n, client_reply_t *rep, char *why, size_t whylen)
 {
 	enum evhttp_cmd_type cmd;
-	bool reused = false;
+	bool stale = false;
 
 	memset(rep, 0, sizeof *rep);
 	if (strcmp(method, "GET") == 0)
@@ -551,11 +556,11 @@ int client_request(client_t *cl, const char *method, const char *path, const voi
 		cmd = EVHTTP_REQ_POST;
 	else
 		return yima_fail(why, whylen, YIMA_EINVAL, "method %s: not GET or POST", method);
-	int rc = exchange_once(cl, cmd, path, body, n, rep, &reused, why, whylen);
+	int rc = exchange_once(cl, cmd, path, body, n, rep, &stale, why, whylen);
 	/* a kept-alive connection the server closed under us: once more on
-	 * a new one (a timeout is not that: the server may be working) */
-	if (rc == YIMA_EIO && reused)
-		rc = exchange_once(cl, cmd, path, body, n, rep, &reused, why, whylen);
+	 * a new one */
+	if (rc == YIMA_EIO && stale)
+		rc = exchange_once(cl, cmd, path, body, n, rep, &stale, why, whylen);
 	return rc;
 }
 
