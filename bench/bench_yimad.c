@@ -3,8 +3,7 @@
  *
  * Builds (once) a ledger holding N received codes across four facilities,
  * starts the real yimad on loopback with TLS and client certificates, and
- * drives it from one libevent loop over many keep-alive connections, one
- * request in flight on each:
+ * drives it from one libevent loop over many keep-alive connections:
  *
  *   settle    claims of 1-3 never-sold codes (accepted, durably committed)
  *   lookup    GET /v1/codes/{code} as a regulator, random codes
@@ -16,7 +15,10 @@
  * interleaved; medians are printed last.
  *
  *   bench_yimad [--codes N] [--seconds S] [--runs R] [--conns C]
- *               [--dir DIR] [--insecure]
+ *               [--depth D] [--dir DIR] [--insecure]
+ *
+ * --depth D pipelines D requests on each connection (HTTP/1.1 allows it;
+ * yimad answers them in order).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -205,12 +207,14 @@ struct bench;
  * bare bufferevent writing prepared HTTP/1.1 requests and reading answers
  * by Content-Length: evhttp's client would cost the shared CPU as much as
  * the server it measures. */
+#define DEPTH_MAX 16
+
 struct conn {
 	struct bench *b;
 	struct bufferevent *bev;
 	int fac;
-	double sent;
-	bool busy;
+	double sent[DEPTH_MAX];		/* send times of the requests in flight */
+	int head, inflight;		/* oldest in sent[], how many */
 };
 
 struct bench {
@@ -231,6 +235,7 @@ struct bench {
 	size_t nlat, caplat;
 	uint64_t rng;
 	int run;
+	int depth;			/* requests in flight per connection */
 };
 
 static uint64_t rnd(struct bench *b)
@@ -246,20 +251,21 @@ static void send_next(struct conn *c);
 static void finish(struct conn *c, bool ok)
 {
 	struct bench *b = c->b;
-	double t = now_s();
+	double t = now_s(), sent = c->sent[c->head];
 
-	c->busy = false;
+	c->head = (c->head + 1) % DEPTH_MAX;
+	c->inflight--;
 	if (!ok) {
 		if (t >= b->t_measure && t < b->t_end)
 			b->errors++;
-	} else if (c->sent >= b->t_measure && t < b->t_end) {
+	} else if (sent >= b->t_measure && t < b->t_end) {
 		b->done++;
 		if (b->nlat < b->caplat)
-			b->lat[b->nlat++] = t - c->sent;
+			b->lat[b->nlat++] = t - sent;
 	}
 	if (t >= b->t_end) {
 		for (int i = 0; i < b->nconns; i++)
-			if (b->conns[i].busy)
+			if (b->conns[i].inflight > 0)
 				return;
 		event_base_loopexit(b->base, NULL);
 		return;
@@ -273,7 +279,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	while (c->busy) {
+	while (c->inflight > 0) {
 		struct evbuffer_ptr eoh = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 		char head[1024];
 		size_t hlen, clen = 0;
@@ -305,7 +311,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		fprintf(stderr, "bench_yimad: connection lost (%s%s: %s)\n", (what & BEV_EVENT_EOF) ? "eof" : "error", (what & BEV_EVENT_READING) ? " reading" : " writing", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		if (c->busy)
+		while (c->inflight > 0)
 			finish(c, false);
 	}
 }
@@ -347,8 +353,8 @@ static void send_next(struct conn *c)
 	char code[21];
 	size_t n;
 
-	c->sent = now_s();
-	c->busy = true;
+	c->sent[(c->head + c->inflight) % DEPTH_MAX] = now_s();
+	c->inflight++;
 	switch (b->phase) {
 	case P_SETTLE:
 		n = settle_body(b, c, body);
@@ -448,8 +454,11 @@ static struct result run_phase(struct bench *b, enum phase ph, double seconds)
 	b->t_start = now_s();
 	b->t_measure = b->t_start + 1.0;
 	b->t_end = b->t_measure + seconds;
-	for (int i = 0; i < b->nconns; i++)
-		send_next(&b->conns[i]);
+	for (int i = 0; i < b->nconns; i++) {
+		b->conns[i].head = b->conns[i].inflight = 0;
+		for (int d = 0; d < b->depth; d++)
+			send_next(&b->conns[i]);
+	}
 	event_base_dispatch(b->base);
 	qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
 	r.rps = (double)b->done / seconds;
@@ -475,6 +484,7 @@ int main(int argc, char **argv)
 		{ "codes", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
 		{ "runs", required_argument, NULL, 'r' }, { "conns", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' }, { "insecure", no_argument, NULL, 'i' },
+		{ "depth", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench b;
@@ -487,6 +497,7 @@ int main(int argc, char **argv)
 	memset(&b, 0, sizeof b);
 	b.ncodes = 1000000;
 	b.nconns = 64;
+	b.depth = 1;
 	b.rng = 0x9E3779B97F4A7C15ull;
 	b.nonce = time(NULL);
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -497,10 +508,12 @@ int main(int argc, char **argv)
 		case 'c': b.nconns = atoi(optarg); break;
 		case 'd': dir = optarg; break;
 		case 'i': b.insecure = true; break;
+		case 'p': b.depth = atoi(optarg); break;
 		default: return 2;
 		}
 	}
-	if (runs < 1 || runs > 16 || b.nconns < 1 || b.ncodes < 1000 || seconds <= 0)
+	if (runs < 1 || runs > 16 || b.nconns < 1 || b.ncodes < 1000 || seconds <= 0 ||
+	    b.depth < 1 || b.depth > DEPTH_MAX)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	if (build_ledger(dir, b.ncodes) < 0)
@@ -537,8 +550,8 @@ int main(int argc, char **argv)
 				b.next_code[f] = 0;
 		fclose(sold);
 	}
-	printf("bench_yimad: %" PRIu64 " codes, %d connections, %s, %.0f s per phase, %d runs\n",
-	       b.ncodes, b.nconns, b.insecure ? "plain HTTP" : "TLS 1.3 + client certificates",
+	printf("bench_yimad: %" PRIu64 " codes, %d connections x %d in flight, %s, %.0f s per phase, %d runs\n",
+	       b.ncodes, b.nconns, b.depth, b.insecure ? "plain HTTP" : "TLS 1.3 + client certificates",
 	       seconds, runs);
 	for (b.run = 1; b.run <= runs; b.run++) {
 		for (int ph = 0; ph < 3; ph++) {

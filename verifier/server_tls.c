@@ -72,8 +72,12 @@ static struct bufferevent *bev_tls(struct event_base *base, void *arg)
 
 	if (ssl == NULL)
 		return NULL;
+	/* No BEV_OPT_DEFER_CALLBACKS: with deferred callbacks, a client
+	 * pipelining requests under load got "evhttp_read_cb: illegal
+	 * connection state 7" and its connection dropped (bench_yimad
+	 * --depth 4); without them libevent 2.1 keeps the order right. */
 	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+					      BEV_OPT_CLOSE_ON_FREE);
 }
 
 void tls_attach(struct evhttp *http, SSL_CTX *ctx)

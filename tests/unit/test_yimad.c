@@ -473,6 +473,32 @@ Test(yimad, a_facility_acts_only_as_itself)
 	expect_verdict(v->codes[0], "accept", "own claim");
 	yima__v1__claim_verdict__free_unpacked(v, NULL);
 
+	/* Pipelined requests over TLS, claims answered later by the writer
+	 * thread: every one answered in order on the same connection. */
+	{
+		char *all = NULL;
+		size_t alen = 0;
+		FILE *m = open_memstream(&all, &alen);
+		for (int i = 0; i < 6; i++) {
+			char stl[16], items[64];
+			size_t n;
+			snprintf(stl, sizeof stl, "PIPE%d", i);
+			snprintf(items, sizeof items, "DRUGB:81000020000000%06d", i);
+			uint8_t *body = claim("P0001", stl, T("05"), items, i % 2, &n);
+			fprintf(m, "POST /v1/settle HTTP/1.1\r\nHost: x\r\nContent-Type: " PB
+				"\r\nContent-Length: %zu\r\n\r\n", n);
+			fwrite(body, 1, n, m);
+			fprintf(m, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+			free(body);
+		}
+		fclose(m);
+		hc_t ph;
+		cr_assert(hc_connect(&ph, &y, "P0001"));
+		cr_expect_eq(hc_pipeline(&ph, all, alen, 12), 12, "12 pipelined answers, all 200");
+		hc_close(&ph);
+		free(all);
+	}
+
 	/* No certificate, or one from a CA yimad does not trust: no service. */
 	hc_t h;
 	cr_expect(!hc_connect(&h, &y, NULL) ||
@@ -505,7 +531,7 @@ Test(yimad, a_facility_acts_only_as_itself)
 	yima__v1__public_code_view__free_unpacked(pub, NULL);
 	hc_resp_free(&resp);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
-	cr_expect_eq(ledger_events(db), 3);
+	cr_expect_eq(ledger_events(db), 6, "3, and the 3 pipelined claims that are not dry runs");
 	scenario_assert_audit_ok(db);
 	free(db);
 }

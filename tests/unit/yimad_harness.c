@@ -284,3 +284,38 @@ int hc_once(const yd_t *y, const char *who, const char *method, const char *path
 	hc_close(&h);
 	return status;
 }
+
+int hc_pipeline(hc_t *h, const void *bytes, size_t n, int want)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int answers = 0, ok = 0;
+
+	if (!send_all(h, bytes, n))
+		return -1;
+	while (answers < want) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 131072;
+			buf = realloc(buf, cap + 1);
+			cr_assert(buf != NULL);
+		}
+		ssize_t got = recv_some(h, buf + len, cap - len);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		buf[len] = '\0';
+		/* count complete answers: headers, then Content-Length bytes */
+		answers = ok = 0;
+		for (char *p = buf, *eoh; (eoh = strstr(p, "\r\n\r\n")) != NULL;) {
+			const char *cl = strcasestr(p, "\r\nContent-Length:");
+			size_t clen = cl && cl < eoh ? strtoul(cl + 17, NULL, 10) : 0;
+			if ((size_t)(eoh + 4 - buf) + clen > len)
+				break;
+			answers++;
+			ok += strncmp(p, "HTTP/1.1 200", 12) == 0;
+			p = eoh + 4 + clen;
+		}
+	}
+	free(buf);
+	return ok;
+}

@@ -58,6 +58,10 @@ bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype
 		const void *body, size_t n, hc_resp_t *r);
 void hc_resp_free(hc_resp_t *r);
 
+/* Write bytes (several requests, pipelined) at once, then read until
+ * want answers came; returns how many of them were 200. */
+int hc_pipeline(hc_t *h, const void *bytes, size_t n, int want);
+
 /* Connect as who, send one request, close.  Returns the status (-1 on a
  * transport failure); the body in *r if r != NULL. */
 int hc_once(const yd_t *y, const char *who, const char *method, const char *path,
