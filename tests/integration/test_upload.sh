@@ -228,8 +228,8 @@ for at in $((n / 5)) $((n * 2 / 5)) $((n * 3 / 5)); do
 done
 set +e; wait "$up"; rc=$?; set -e
 [ "$rc" = 0 ] || { cat "$t/kill.err" >&2; fail "upload through kills: exit $rc"; }
-# verdicts as ingest gives them (codes of replayed BAD_RECORD rows aside:
-# a replayed receipt rebuilds them from the ledger), each row once
+# each row once, with the line ingest gives it (a replayed receipt is
+# rebuilt from the ledger, BAD_RECORD codes included)
 python3 - "$t/ref2.jsonl" "$t/kill.jsonl" <<'PY'
 import json, sys
 ref = [json.loads(l) for l in open(sys.argv[1])]
@@ -238,7 +238,7 @@ for l in open(sys.argv[2]):
     j = json.loads(l)
     got[j["line"]] = j
 assert sorted(got) == [r["line"] for r in ref], "rows missing or extra"
-key = lambda j: (j["line"], j["verdict"], j["findings"], j.get("reason"))
+key = lambda j: (j["line"], j["code"], j["verdict"], j["findings"], j.get("reason"))
 bad = [(r, got[r["line"]]) for r in ref if key(r) != key(got[r["line"]])]
 for r, g in bad[:5]:
     print("ingest", r, "\nupload", g, file=sys.stderr)
