@@ -588,7 +588,17 @@ int main(int argc, char **argv)
 	for (int i = 0; i < b.nconns; i++)
 		if (b.conns[i].bev)
 			bufferevent_free(b.conns[i].bev);
+	for (int f = 0; f <= FACILITIES; f++)
+		SSL_CTX_free(b.ctx[f]);
+	event_base_free(b.base);
+	free(b.conns);
+	free(b.lat);
 	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench_yimad: yimad exited with status %d\n", st);
+		return 1;
+	}
 	return 0;
 }
