@@ -34,6 +34,8 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 
 	if (txn->err)
 		return txn->err;
+	if (ledger_table_absent(txn->lg, db))
+		return YIMA_ENOTFOUND;
 	buf_init_fixed(&key, kbuf, sizeof kbuf);
 	if ((rc = pair_key(&key, a, c)) < 0)
 		return rc;

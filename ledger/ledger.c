@@ -191,7 +191,13 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 	if (rc != 0)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {
-		if ((rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i])) != 0) {
+		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
+		if (rc == MDB_NOTFOUND && rdonly && (i == DB_CLAIMS || i == DB_BATCHES)) {
+			/* Added with yimad: older ledgers have no such table. */
+			lg->absent |= 1u << i;
+			continue;
+		}
+		if (rc != 0) {
 			mdb_txn_abort(t);
 			if (rc == MDB_NOTFOUND)
 				return yima_fail(why, whylen, YIMA_ENOTFOUND,

@@ -44,7 +44,15 @@ struct ledger {
 	 * process is open: read transactions hold this shared, a resize
 	 * takes it exclusive (yimad reads on one thread, writes on another). */
 	pthread_rwlock_t maplock;
+	/* Tables a read-only open did not find (a ledger written before they
+	 * existed: claims, batches): read as empty. */
+	unsigned absent;
 };
+
+static inline bool ledger_table_absent(const ledger_t *lg, int db)
+{
+	return (lg->absent >> db) & 1u;
+}
 
 /* Internal open flag: this process maps with MDB_WRITEMAP (mapsize.c). */
 #define LEDGER_WRITEMAP (1u << 16)

@@ -170,6 +170,28 @@ static void key_hex(const MDB_val *k, char *out, size_t cap)
 	out[o < cap ? o : cap - 1] = '\0';
 }
 
+/* A table missing on one side (an older ledger) matches an empty one. */
+static int compare_absent(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, char *why,
+			  size_t whylen)
+{
+	ledger_txn_t *t = ledger_table_absent(a->lg, db) ? b : a;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (ledger_table_absent(t->lg, db))
+		return 0;
+	if ((rc = mdb_cursor_open(t->mdb, ledger_dbi(t, db), &c)) != 0)
+		return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", ledger_db_names[db],
+				 mdb_strerror(rc));
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return yima_fail(why, whylen, YIMA_EMISMATCH, "table %s: %s", ledger_db_names[db],
+			 t == a ? "is stored but no event made it" : "is missing");
+}
+
 static int compare_table(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, char *why, size_t whylen)
 {
 	MDB_cursor *ca, *cb;
@@ -177,6 +199,8 @@ static int compare_table(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, ch
 	char hex[160];
 	int ra, rb, rc = 0;
 
+	if (ledger_table_absent(a->lg, db) || ledger_table_absent(b->lg, db))
+		return compare_absent(a, b, db, why, whylen);
 	if ((ra = mdb_cursor_open(a->mdb, ledger_dbi(a, db), &ca)) != 0)
 		return yima_fail(why, whylen, ledger_err_from_mdb(ra), "%s: %s", ledger_db_names[db], mdb_strerror(ra));
 	if ((rb = mdb_cursor_open(b->mdb, ledger_dbi(b, db), &cb)) != 0) {

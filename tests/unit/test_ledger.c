@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,43 @@ Test(ledger, audit_catches_a_state_changed_behind_the_log)
 	ledger_close(lg);
 	cr_expect_eq(audit_dir(db, why, sizeof why), YIMA_EMISMATCH);
 	cr_expect(strstr(why, "codes") != NULL, "%s", why);
+	tu_rmtree(db);
+	free(db);
+}
+
+/* A ledger written before yimad's tables existed opens read-only and
+ * audits clean: the missing tables read as empty. */
+Test(ledger, older_ledger_without_claims_and_batches_tables)
+{
+	static const char *const gone[] = { "claims", "batches" };
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	MDB_env *env;
+	MDB_txn *t;
+	MDB_dbi dbi;
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	claim_entry_t ce;
+
+	cr_assert_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	mdb_env_set_mapsize(env, (size_t)1 << 34);
+	cr_assert_eq(mdb_env_open(env, db, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &t), 0);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(mdb_dbi_open(t, gone[i], 0, &dbi), 0);
+		cr_assert_eq(mdb_drop(t, dbi, 1), 0);
+	}
+	cr_assert_eq(mdb_txn_commit(t), 0);
+	mdb_env_close(env);
+
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	cr_expect_eq(ledger_claim_get(txn, yima_slice_cstr("P0001"), yima_slice_cstr("S1"), &ce),
+		     YIMA_ENOTFOUND);
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	cr_expect_eq(audit_dir(db, why, sizeof why), 0, "%s", why);
 	tu_rmtree(db);
 	free(db);
 }
