@@ -162,7 +162,7 @@ static int load_config(server_opts_t *o, const char *path, char **keep)
 
 int server_main(int argc, char **argv)
 {
-	server_opts_t file, cli;
+	server_opts_t flags, o;	/* the command line's; the result */
 	const char *config = NULL;
 	char *keep = NULL;
 	char where[64];
@@ -171,9 +171,9 @@ int server_main(int argc, char **argv)
 	/* Full buffering: a log line per request must not cost a write(2)
 	 * each; server.c flushes every second and at exit. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	server_opts_init(&cli);
+	server_opts_init(&o);
 	/* Flags given on the command line: an empty template to merge. */
-	memset(&file, 0, sizeof file);
+	memset(&flags, 0, sizeof flags);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == O_HELP) {
 			fputs(usage, stdout);
@@ -184,7 +184,7 @@ int server_main(int argc, char **argv)
 			continue;
 		}
 		snprintf(where, sizeof where, "--%s", longopts[c - 1].name);
-		if (c == '?' || set_option(&file, c, optarg, where) < 0) {
+		if (c == '?' || set_option(&flags, c, optarg, where) < 0) {
 			fputs(usage, stderr);
 			return 2;
 		}
@@ -193,32 +193,32 @@ int server_main(int argc, char **argv)
 		fprintf(stderr, "yimad: unexpected argument \"%s\"\n%s", argv[optind], usage);
 		return 2;
 	}
-	if (config != NULL && load_config(&cli, config, &keep) < 0) {
+	if (config != NULL && load_config(&o, config, &keep) < 0) {
 		free(keep);
 		return 2;
 	}
-	/* Command line over the file. */
-	if (file.db) cli.db = file.db;
-	if (file.listen) cli.listen = file.listen;
-	if (file.public_listen) cli.public_listen = file.public_listen;
-	if (file.tls_cert) cli.tls_cert = file.tls_cert;
-	if (file.tls_key) cli.tls_key = file.tls_key;
-	if (file.client_ca) cli.client_ca = file.client_ca;
-	if (file.regulator_ca) cli.regulator_ca = file.regulator_ca;
-	if (file.insecure_http) cli.insecure_http = true;
-	if (file.quiet) cli.quiet = true;
-	if (file.max_body) cli.max_body = file.max_body;
-	if (file.timeout_s) cli.timeout_s = file.timeout_s;
+	/* The command line wins over the config file. */
+	if (flags.db) o.db = flags.db;
+	if (flags.listen) o.listen = flags.listen;
+	if (flags.public_listen) o.public_listen = flags.public_listen;
+	if (flags.tls_cert) o.tls_cert = flags.tls_cert;
+	if (flags.tls_key) o.tls_key = flags.tls_key;
+	if (flags.client_ca) o.client_ca = flags.client_ca;
+	if (flags.regulator_ca) o.regulator_ca = flags.regulator_ca;
+	if (flags.insecure_http) o.insecure_http = true;
+	if (flags.quiet) o.quiet = true;
+	if (flags.max_body) o.max_body = flags.max_body;
+	if (flags.timeout_s) o.timeout_s = flags.timeout_s;
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--refund-window-days") == 0 ||
 		    strncmp(argv[i], "--refund-window-days=", 21) == 0)
-			cli.refund_window_days = file.refund_window_days;
-	if (cli.db == NULL || cli.listen == NULL) {
+			o.refund_window_days = flags.refund_window_days;
+	if (o.db == NULL || o.listen == NULL) {
 		fprintf(stderr, "yimad: --db and --listen are required\n%s", usage);
 		free(keep);
 		return 2;
 	}
-	rc = server_run(&cli);
+	rc = server_run(&o);
 	free(keep);
 	return rc;
 }
