@@ -15,7 +15,7 @@
  * interleaved; medians are printed last.
  *
  *   bench_yimad [--codes N] [--seconds S] [--runs R] [--conns C]
- *               [--depth D] [--dir DIR] [--insecure]
+ *               [--depth D] [--server-threads N] [--dir DIR] [--insecure]
  *
  * --depth D pipelines D requests on each connection (HTTP/1.1 allows it;
  * yimad answers them in order).
@@ -153,9 +153,9 @@ static uint16_t free_port(void)
 	return ntohs(a.sin_port);
 }
 
-static pid_t start_yimad(const char *dir, uint16_t port, bool insecure)
+static pid_t start_yimad(const char *dir, uint16_t port, bool insecure, int threads)
 {
-	char db[600], listen[64], cert[700], key[700], ca[700], rca[700];
+	char db[600], listen[64], cert[700], key[700], ca[700], rca[700], nt[16];
 	pid_t pid;
 
 	snprintf(db, sizeof db, "%s/db", dir);
@@ -164,15 +164,16 @@ static pid_t start_yimad(const char *dir, uint16_t port, bool insecure)
 	snprintf(key, sizeof key, "%s/pki/server.key", dir);
 	snprintf(ca, sizeof ca, "%s/pki/ca.crt", dir);
 	snprintf(rca, sizeof rca, "%s/pki/regca.crt", dir);
+	snprintf(nt, sizeof nt, "%d", threads);
 	if ((pid = fork()) != 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (insecure)
 		execl(YIMA_BINARY_DIR "/yimad", "yimad", "--db", db, "--listen", listen, "--quiet",
-		      "--insecure-http", (char *)NULL);
+		      "--threads", nt, "--insecure-http", (char *)NULL);
 	else
 		execl(YIMA_BINARY_DIR "/yimad", "yimad", "--db", db, "--listen", listen, "--quiet",
-		      "--tls-cert", cert, "--tls-key", key, "--client-ca", ca, "--regulator-ca", rca,
+		      "--threads", nt, "--tls-cert", cert, "--tls-key", key, "--client-ca", ca, "--regulator-ca", rca,
 		      (char *)NULL);
 	_exit(127);
 }
@@ -485,12 +486,13 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' }, { "conns", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, 'd' }, { "insecure", no_argument, NULL, 'i' },
 		{ "depth", required_argument, NULL, 'p' },
+		{ "server-threads", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench b;
 	const char *dir = "/tmp/yima-bench-yimad";
 	double seconds = 5;
-	int runs = 3, opt;
+	int runs = 3, opt, server_threads = 2;
 	struct result res[3][16];
 	char cmd[1200];
 
@@ -509,6 +511,7 @@ int main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'i': b.insecure = true; break;
 		case 'p': b.depth = atoi(optarg); break;
+		case 't': server_threads = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -523,7 +526,7 @@ int main(int argc, char **argv)
 	if (system(cmd) != 0)
 		return 2;
 	b.port = free_port();
-	pid_t pid = start_yimad(dir, b.port, b.insecure);
+	pid_t pid = start_yimad(dir, b.port, b.insecure, server_threads);
 	if (pid < 0 || !wait_port(b.port)) {
 		fprintf(stderr, "bench_yimad: yimad did not start\n");
 		return 2;
@@ -550,9 +553,9 @@ int main(int argc, char **argv)
 				b.next_code[f] = 0;
 		fclose(sold);
 	}
-	printf("bench_yimad: %" PRIu64 " codes, %d connections x %d in flight, %s, %.0f s per phase, %d runs\n",
-	       b.ncodes, b.nconns, b.depth, b.insecure ? "plain HTTP" : "TLS 1.3 + client certificates",
-	       seconds, runs);
+	printf("bench_yimad: %" PRIu64 " codes, %d connections x %d in flight, %s, yimad --threads %d, "
+	       "%.0f s per phase, %d runs\n", b.ncodes, b.nconns, b.depth,
+	       b.insecure ? "plain HTTP" : "TLS 1.3 + client certificates", server_threads, seconds, runs);
 	for (b.run = 1; b.run <= runs; b.run++) {
 		for (int ph = 0; ph < 3; ph++) {
 			/* Fresh connections per phase: regulator ones for lookups. */

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <sys/queue.h>
@@ -36,20 +37,46 @@
 
 enum route { R_EVENTS, R_SETTLE, R_CODES, R_METRICS, R_HEALTHZ, R_OTHER };
 
-struct server {
+struct server;
+
+/*
+ * One network thread: its own event loop, HTTP servers and listening
+ * sockets (SO_REUSEPORT: the kernel spreads connections over the
+ * threads), its metrics, and the write jobs it waits for.  The shared
+ * parts (options, ledger, writer, regulator CA) are read-only here.
+ */
+struct net {
+	struct server *top;
 	server_opts_t o;
+	ledger_t *lg;
+	X509 *regulator_ca;
+	writer_t *writer;
 	struct event_base *base;
 	struct evhttp *http, *public_http;
 	struct evhttp_bound_socket *sock, *public_sock;
+	struct event *done_ev, *stop_ev, *drain_ev;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;		/* guards m and the done list */
+	server_metrics_t m;
+	job_t *done_head, *done_tail;	/* answered by the writer, to send */
+	uint64_t inflight;		/* write jobs not answered yet */
+	bool draining;
+	double drain_started;
+};
+
+static void metrics_sum(struct server *top, server_metrics_t *sum);
+
+struct server {
+	server_opts_t o;
 	SSL_CTX *ctx, *public_ctx;
 	X509 *regulator_ca;
 	ledger_t *lg;
 	writer_t *writer;
-	struct event *done_ev, *sigterm_ev, *sigint_ev, *flush_ev, *drain_ev;
-	server_metrics_t m;
-	uint64_t inflight;		/* write jobs not answered yet */
-	bool draining;
-	double drain_started;
+	struct event_base *base;	/* main thread: signals, log flushing */
+	struct event *sigterm_ev, *sigint_ev, *flush_ev;
+	int nnets;
+	struct net *nets;
 };
 
 double server_now(void)
@@ -89,7 +116,7 @@ static const char *method_name(struct evhttp_request *req)
 
 /* One line per request: what a log collector needs, no request data
  * (codes and patient ids stay out of logs). */
-static void log_request(struct server *s, struct evhttp_request *req, const char *facility,
+static void log_request(struct net *s, struct evhttp_request *req, const char *facility,
 			int status, double seconds)
 {
 	char ts[32];
@@ -127,7 +154,7 @@ static const char *status_phrase(int status)
 	}
 }
 
-static void reply(struct server *s, struct evhttp_request *req, enum route r, double t0,
+static void reply(struct net *s, struct evhttp_request *req, enum route r, double t0,
 		  const char *facility, int status, const char *ctype, const void *body, size_t n)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
@@ -137,17 +164,19 @@ static void reply(struct server *s, struct evhttp_request *req, enum route r, do
 	if (n > 0)
 		evbuffer_add(out, body, n);
 	evhttp_send_reply(req, status, status_phrase(status), NULL);
+	pthread_mutex_lock(&s->mu);
 	s->m.requests[r]++;
 	s->m.status[status / 100 < 6 ? status / 100 : 5]++;
 	metrics_observe_latency(&s->m, dt);
+	pthread_mutex_unlock(&s->mu);
 	log_request(s, req, facility, status, dt);
 }
 
-static void reply_error(struct server *s, struct evhttp_request *req, enum route r, double t0,
+static void reply_error(struct net *s, struct evhttp_request *req, enum route r, double t0,
 			const char *facility, int status, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 8, 9)));
 
-static void reply_error(struct server *s, struct evhttp_request *req, enum route r, double t0,
+static void reply_error(struct net *s, struct evhttp_request *req, enum route r, double t0,
 			const char *facility, int status, const char *reason, const char *fmt, ...)
 {
 	char msg[512];
@@ -178,7 +207,7 @@ static bool is_protobuf(struct evhttp_request *req)
 }
 
 /* The body, contiguous, or NULL after answering 413/415. */
-static const uint8_t *post_body(struct server *s, struct evhttp_request *req, enum route r,
+static const uint8_t *post_body(struct net *s, struct evhttp_request *req, enum route r,
 				double t0, const caller_t *c, size_t *n)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -198,7 +227,7 @@ static const uint8_t *post_body(struct server *s, struct evhttp_request *req, en
 	return p != NULL || *n == 0 ? (p ? p : (const uint8_t *)"") : NULL;
 }
 
-static bool caller_may_write(struct server *s, struct evhttp_request *req, enum route r,
+static bool caller_may_write(struct net *s, struct evhttp_request *req, enum route r,
 			     double t0, const caller_t *c)
 {
 	if (c->kind == CALLER_REGULATOR) {
@@ -213,13 +242,14 @@ static bool caller_may_write(struct server *s, struct evhttp_request *req, enum 
 	return true;
 }
 
-static job_t *job_new(enum job_kind kind, struct evhttp_request *req, const caller_t *c,
-		      double t0, enum route r)
+static job_t *job_new(struct net *s, enum job_kind kind, struct evhttp_request *req,
+		      const caller_t *c, double t0, enum route r)
 {
 	job_t *j = calloc(1, sizeof *j);
 	if (j == NULL)
 		return NULL;
 	j->kind = kind;
+	j->owner = s;
 	j->req = req;
 	j->caller = *c;
 	j->started = t0;
@@ -228,7 +258,7 @@ static job_t *job_new(enum job_kind kind, struct evhttp_request *req, const call
 	return j;
 }
 
-static void submit(struct server *s, job_t *j)
+static void submit(struct net *s, job_t *j)
 {
 	s->inflight++;
 	writer_submit(s->writer, j);
@@ -238,7 +268,7 @@ static void submit(struct server *s, job_t *j)
 
 /* The facility a batch acts as: the certificate's; every event naming a
  * facility must name that one.  Returns false after answering. */
-static bool batch_facility(struct server *s, struct evhttp_request *req, double t0,
+static bool batch_facility(struct net *s, struct evhttp_request *req, double t0,
 			   const caller_t *c, const Yima__V1__EventBatch *b, char *fac)
 {
 	const char *want = c->kind == CALLER_FACILITY ? c->cn : NULL;
@@ -265,7 +295,7 @@ static bool batch_facility(struct server *s, struct evhttp_request *req, double 
 	return true;
 }
 
-static void on_events(struct server *s, struct evhttp_request *req, double t0, const caller_t *c)
+static void on_events(struct net *s, struct evhttp_request *req, double t0, const caller_t *c)
 {
 	Yima__V1__EventBatch *b;
 	const uint8_t *body;
@@ -293,7 +323,7 @@ static void on_events(struct server *s, struct evhttp_request *req, double t0, c
 			    : "a batch holds 1 to 100000 events");
 		goto free_batch;
 	}
-	if ((j = job_new(JOB_BATCH, req, c, t0, R_EVENTS)) == NULL) {
+	if ((j = job_new(s, JOB_BATCH, req, c, t0, R_EVENTS)) == NULL) {
 		reply_error(s, req, R_EVENTS, t0, c->cn, 503, "internal", "out of memory");
 		goto free_batch;
 	}
@@ -310,7 +340,7 @@ free_batch:
 
 /* ---- POST /v1/settle ------------------------------------------------------------ */
 
-static void settle_dry_run(struct server *s, struct evhttp_request *req, double t0,
+static void settle_dry_run(struct net *s, struct evhttp_request *req, double t0,
 			   const Yima__V1__Claim *cl)
 {
 	wire_arena_t a = { NULL };
@@ -345,7 +375,7 @@ done:
 	buf_deinit(&b);
 }
 
-static void on_settle(struct server *s, struct evhttp_request *req, double t0, const caller_t *c)
+static void on_settle(struct net *s, struct evhttp_request *req, double t0, const caller_t *c)
 {
 	Yima__V1__Claim *cl;
 	const uint8_t *body;
@@ -376,7 +406,7 @@ static void on_settle(struct server *s, struct evhttp_request *req, double t0, c
 			    "a claim holds 1 to %d codes (this one %zu)", CLAIM_CODES_MAX, ncodes);
 	} else if (cl->dry_run) {
 		settle_dry_run(s, req, t0, cl);
-	} else if ((j = job_new(JOB_CLAIM, req, c, t0, R_SETTLE)) == NULL) {
+	} else if ((j = job_new(s, JOB_CLAIM, req, c, t0, R_SETTLE)) == NULL) {
 		reply_error(s, req, R_SETTLE, t0, cl->facility, 503, "internal", "out of memory");
 	} else {
 		snprintf(j->facility, sizeof j->facility, "%s", cl->facility);
@@ -404,7 +434,7 @@ static bool wants_public(const char *query)
 	return pub;
 }
 
-static void on_code(struct server *s, struct evhttp_request *req, double t0, const caller_t *c,
+static void on_code(struct net *s, struct evhttp_request *req, double t0, const caller_t *c,
 		    const char *enc, bool public_only, bool pub)
 {
 	char why[256];
@@ -461,7 +491,7 @@ free_raw:
 
 /* ---- routing ------------------------------------------------------------------------ */
 
-static void dispatch(struct server *s, struct evhttp_request *req, bool public_only)
+static void dispatch(struct net *s, struct evhttp_request *req, bool public_only)
 {
 	double t0 = server_now();
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
@@ -491,10 +521,11 @@ static void dispatch(struct server *s, struct evhttp_request *req, bool public_o
 	} else if (strcmp(path, "/v1/settle") == 0) {
 		on_settle(s, req, t0, &c);
 	} else if (strcmp(path, "/metrics") == 0) {
+		server_metrics_t sum;
 		buf_t b;
 		buf_init(&b);
-		writer_counts(s->writer, &s->m.commits, &s->m.committed_jobs);
-		metrics_render(&s->m, s->lg, &b);
+		metrics_sum(s->top, &sum);
+		metrics_render(&sum, s->lg, &b);
 		reply(s, req, R_METRICS, t0, c.cn, 200, "text/plain; version=0.0.4", b.p, b.len);
 		buf_deinit(&b);
 	} else if (strcmp(path, "/healthz") == 0) {
@@ -514,20 +545,65 @@ static void on_public_request(struct evhttp_request *req, void *arg)
 	dispatch(arg, req, true);
 }
 
+/* Every network thread's metrics added up, and the writer's counts. */
+static void metrics_sum(struct server *top, server_metrics_t *sum)
+{
+	memset(sum, 0, sizeof *sum);
+	for (int t = 0; t < top->nnets; t++) {
+		struct net *n = &top->nets[t];
+		pthread_mutex_lock(&n->mu);
+		for (int i = 0; i < 6; i++) {
+			sum->requests[i] += n->m.requests[i];
+			sum->status[i] += n->m.status[i];
+		}
+		for (int i = 0; i < 3; i++)
+			sum->verdicts[i] += n->m.verdicts[i];
+		for (int i = 0; i < F_COUNT; i++)
+			sum->findings[i] += n->m.findings[i];
+		for (int i = 0; i <= METRICS_BUCKETS; i++)
+			sum->latency_bucket[i] += n->m.latency_bucket[i];
+		sum->latency_sum += n->m.latency_sum;
+		sum->latency_count += n->m.latency_count;
+		pthread_mutex_unlock(&n->mu);
+	}
+	writer_counts(top->writer, &sum->commits, &sum->committed_jobs);
+}
+
+/* Writer thread: an answered job goes back to its network thread. */
+static void deliver(job_t *j)
+{
+	struct net *n = j->owner;
+
+	pthread_mutex_lock(&n->mu);
+	if (n->done_tail != NULL)
+		n->done_tail->next = j;
+	else
+		n->done_head = j;
+	n->done_tail = j;
+	pthread_mutex_unlock(&n->mu);
+	event_active(n->done_ev, EV_READ, 0);
+}
+
 /* Finished write jobs: answer them (network thread). */
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *s = arg;
+	struct net *s = arg;
 	job_t *j, *next;
 
 	(void)fd;
 	(void)what;
-	for (j = writer_take_done(s->writer); j != NULL; j = next) {
-		next = j->next;
+	pthread_mutex_lock(&s->mu);
+	j = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	for (job_t *k = j; k != NULL; k = k->next) {
 		for (int i = 0; i < 3; i++)
-			s->m.verdicts[i] += j->verdicts[i];
+			s->m.verdicts[i] += k->verdicts[i];
 		for (int i = 0; i < F_COUNT; i++)
-			s->m.findings[i] += j->findings[i];
+			s->m.findings[i] += k->findings[i];
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
 		reply(s, j->req, (enum route)j->route, j->started, j->facility, j->status, PROTO_CT,
 		      j->body.p, j->body.len);
 		s->inflight--;
@@ -547,31 +623,43 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *s = arg;
+	struct net *n = arg;
 	(void)fd;
 	(void)what;
-	if (s->inflight == 0 || server_now() - s->drain_started > s->o.timeout_s)
-		event_base_loopexit(s->base, NULL);
+	if (n->inflight == 0 || server_now() - n->drain_started > n->o.timeout_s)
+		event_base_loopexit(n->base, NULL);
+}
+
+/* A network thread stops accepting, answers what it has in flight (new
+ * requests on open connections get 503), then leaves its loop. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct net *n = arg;
+	struct timeval tick = { 0, 50000 };
+
+	(void)fd;
+	(void)what;
+	if (n->draining)
+		return;
+	n->draining = true;
+	n->drain_started = server_now();
+	if (n->sock != NULL)
+		evhttp_del_accept_socket(n->http, n->sock);
+	if (n->public_sock != NULL)
+		evhttp_del_accept_socket(n->public_http, n->public_sock);
+	n->sock = n->public_sock = NULL;
+	event_add(n->drain_ev, &tick);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct server *s = arg;
-	struct timeval tick = { 0, 50000 };
+	struct server *top = arg;
 
 	(void)what;
-	if (s->draining)
-		return;
-	fprintf(stderr, "yimad: signal %d: draining %llu request(s) in flight\n", (int)sig,
-		(unsigned long long)s->inflight);
-	s->draining = true;
-	s->drain_started = server_now();
-	if (s->sock != NULL)
-		evhttp_del_accept_socket(s->http, s->sock);
-	if (s->public_sock != NULL)
-		evhttp_del_accept_socket(s->public_http, s->public_sock);
-	s->sock = s->public_sock = NULL;
-	event_add(s->drain_ev, &tick);
+	fprintf(stderr, "yimad: signal %d: draining\n", (int)sig);
+	for (int t = 0; t < top->nnets; t++)
+		event_active(top->nets[t].stop_ev, EV_READ, 0);
+	event_base_loopexit(top->base, NULL);
 }
 
 static int split_hostport(const char *hp, char *host, size_t hostlen, uint16_t *port)
@@ -626,46 +714,149 @@ static bool host_is_loopback(const char *host)
 	return loop;
 }
 
-static struct evhttp *http_new(struct server *s, void (*cb)(struct evhttp_request *, void *))
+static struct evhttp *http_new(struct net *n, void (*cb)(struct evhttp_request *, void *))
 {
-	struct evhttp *h = evhttp_new(s->base);
+	struct evhttp *h = evhttp_new(n->base);
 	if (h == NULL)
 		return NULL;
-	evhttp_set_gencb(h, cb, s);
-	evhttp_set_timeout(h, s->o.timeout_s);
+	evhttp_set_gencb(h, cb, n);
+	evhttp_set_timeout(h, n->o.timeout_s);
 	/* A backstop: libevent refuses (413) a body over the limit before
 	 * buffering it all; post_body() answers the exact limit itself. */
-	evhttp_set_max_body_size(h, (ev_ssize_t)s->o.max_body + 1);
+	evhttp_set_max_body_size(h, (ev_ssize_t)n->o.max_body + 1);
 	evhttp_set_max_headers_size(h, 64 * 1024);
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 					   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	return h;
 }
 
-static int bind_listener(struct evhttp *h, const char *hp, struct evhttp_bound_socket **out,
-			 char *why, size_t whylen)
+/*
+ * A listening socket for hp, one per network thread: SO_REUSEPORT lets
+ * each thread have its own and the kernel spread connections over them.
+ * *port is 0 for the first (a port 0 in hp is then chosen by the kernel
+ * and written back for the others).
+ */
+static int listen_socket(const char *hp, uint16_t *port, int *out, char *why, size_t whylen)
 {
-	char host[256];
-	uint16_t port;
+	char host[256], serv[8];
+	struct addrinfo hints, *res = NULL;
+	uint16_t want;
+	int fd = -1, one = 1, rc;
 
-	if (split_hostport(hp, host, sizeof host, &port) < 0)
+	*out = -1;
+	if (split_hostport(hp, host, sizeof host, &want) < 0)
 		return yima_fail(why, whylen, YIMA_EINVAL, "listen address \"%s\": want HOST:PORT", hp);
-	if ((*out = evhttp_bind_socket_with_handle(h, host, port)) == NULL)
-		return yima_fail(why, whylen, YIMA_EIO, "cannot listen on %s: %s", hp, strerror(errno));
+	snprintf(serv, sizeof serv, "%u", *port ? *port : want);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0)
+		return yima_fail(why, whylen, YIMA_EINVAL, "listen address %s: %s", hp, gai_strerror(rc));
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* Answers leave as several TLS records; with Nagle on, the second
 	 * waits for the client's delayed ACK (40 ms).  Accepted sockets
 	 * inherit the option from the listener (Linux). */
-	int one = 1;
-	setsockopt(evhttp_bound_socket_get_fd(*out), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		rc = yima_fail(why, whylen, YIMA_EIO, "cannot listen on %s: %s", hp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return rc;
+	}
+	freeaddrinfo(res);
+	if (*port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							       : ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	*out = fd;
 	return 0;
 }
 
-static int server_setup(struct server *s, char *why, size_t whylen)
+static int net_listen(struct evhttp *h, const char *hp, uint16_t *port,
+		      struct evhttp_bound_socket **sock, char *why, size_t whylen)
+{
+	int fd, rc;
+
+	if ((rc = listen_socket(hp, port, &fd, why, whylen)) < 0)
+		return rc;
+	if ((*sock = evhttp_accept_socket_with_handle(h, fd)) == NULL) {
+		close(fd);
+		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: cannot listen on %s", hp);
+	}
+	return 0;
+}
+
+static int net_setup(struct server *top, struct net *n, uint16_t *port, uint16_t *public_port,
+		     char *why, size_t whylen)
+{
+	int rc;
+
+	n->top = top;
+	n->o = top->o;
+	n->lg = top->lg;
+	n->regulator_ca = top->regulator_ca;
+	n->writer = top->writer;
+	if ((n->base = event_base_new()) == NULL ||
+	    (n->done_ev = event_new(n->base, -1, EV_READ | EV_PERSIST, on_done, n)) == NULL ||
+	    (n->stop_ev = event_new(n->base, -1, EV_READ, on_stop, n)) == NULL ||
+	    (n->drain_ev = event_new(n->base, -1, EV_PERSIST, on_drain_tick, n)) == NULL ||
+	    (n->http = http_new(n, on_request)) == NULL)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
+	event_add(n->done_ev, NULL);
+	event_add(n->stop_ev, NULL);
+	if (top->ctx != NULL)
+		tls_attach(n->http, top->ctx);
+	if ((rc = net_listen(n->http, n->o.listen, port, &n->sock, why, whylen)) < 0)
+		return rc;
+	if (n->o.public_listen == NULL)
+		return 0;
+	if ((n->public_http = http_new(n, on_public_request)) == NULL)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
+	tls_attach(n->public_http, top->public_ctx);
+	return net_listen(n->public_http, n->o.public_listen, public_port, &n->public_sock, why,
+			  whylen);
+}
+
+static void *net_main(void *arg)
+{
+	struct net *n = arg;
+	event_base_dispatch(n->base);
+	return NULL;
+}
+
+static void net_teardown(struct net *n)
+{
+	job_t *j, *next;
+
+	if (n->http)
+		evhttp_free(n->http);
+	if (n->public_http)
+		evhttp_free(n->public_http);
+	struct event *evs[] = { n->done_ev, n->stop_ev, n->drain_ev };
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	if (n->base)
+		event_base_free(n->base);
+	/* jobs answered after a drain timed out: nobody to send them to */
+	for (j = n->done_head; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	pthread_mutex_destroy(&n->mu);
+}
+
+static int tls_setup(struct server *s, char *why, size_t whylen)
 {
 	char host[256];
 	uint16_t port;
-	ledger_txn_t *txn;
-	int rc;
 
 	if (s->o.insecure_http) {
 		if (split_hostport(s->o.listen, host, sizeof host, &port) < 0 || !host_is_loopback(host))
@@ -683,6 +874,22 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 			return yima_fail(why, whylen, YIMA_ECRYPTO, "--regulator-ca %s: no certificate",
 					 s->o.regulator_ca);
 	}
+	if (s->o.public_listen == NULL)
+		return 0;
+	if (!s->o.tls_cert || !s->o.tls_key)
+		return yima_fail(why, whylen, YIMA_EINVAL, "--public-listen needs --tls-cert and --tls-key");
+	s->public_ctx = tls_server_ctx(s->o.tls_cert, s->o.tls_key, NULL, NULL, why, whylen);
+	return s->public_ctx ? 0 : YIMA_ECRYPTO;
+}
+
+static int server_setup(struct server *s, char *why, size_t whylen)
+{
+	uint16_t port = 0, public_port = 0;
+	ledger_txn_t *txn;
+	int rc;
+
+	if ((rc = tls_setup(s, why, whylen)) < 0)
+		return rc;
 	if ((rc = ledger_open(s->o.db, LEDGER_CREATE | LEDGER_SMALL_COMMITS, &s->lg, why, whylen)) < 0)
 		return rc;
 	if ((rc = ledger_txn_begin(s->lg, true, &txn)) < 0 ||
@@ -690,49 +897,48 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 		return yima_fail(why, whylen, rc, "%s: %s", s->o.db, yima_strerror(rc));
 	if (evthread_use_pthreads() != 0 || (s->base = event_base_new()) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: cannot start");
-	if ((s->done_ev = event_new(s->base, -1, EV_READ | EV_PERSIST, on_done, s)) == NULL ||
-	    (s->sigterm_ev = evsignal_new(s->base, SIGTERM, on_signal, s)) == NULL ||
+	if ((s->sigterm_ev = evsignal_new(s->base, SIGTERM, on_signal, s)) == NULL ||
 	    (s->sigint_ev = evsignal_new(s->base, SIGINT, on_signal, s)) == NULL ||
-	    (s->flush_ev = event_new(s->base, -1, EV_PERSIST, on_flush, s)) == NULL ||
-	    (s->drain_ev = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s)) == NULL)
+	    (s->flush_ev = event_new(s->base, -1, EV_PERSIST, on_flush, s)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
 	struct timeval sec = { 1, 0 };
-	event_add(s->done_ev, NULL);
 	event_add(s->sigterm_ev, NULL);
 	event_add(s->sigint_ev, NULL);
 	event_add(s->flush_ev, &sec);
-	if ((s->http = http_new(s, on_request)) == NULL)
-		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
-	if (s->ctx != NULL)
-		tls_attach(s->http, s->ctx);
-	if ((rc = bind_listener(s->http, s->o.listen, &s->sock, why, whylen)) < 0)
-		return rc;
-	if (s->o.public_listen != NULL) {
-		if (!s->o.tls_cert || !s->o.tls_key)
-			return yima_fail(why, whylen, YIMA_EINVAL, "--public-listen needs --tls-cert and --tls-key");
-		if ((s->public_ctx = tls_server_ctx(s->o.tls_cert, s->o.tls_key, NULL, NULL, why,
-						    whylen)) == NULL)
-			return YIMA_ECRYPTO;
-		if ((s->public_http = http_new(s, on_public_request)) == NULL)
-			return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
-		tls_attach(s->public_http, s->public_ctx);
-		if ((rc = bind_listener(s->public_http, s->o.public_listen, &s->public_sock, why,
-					whylen)) < 0)
+	if (writer_start(s->lg, deliver, &s->writer) < 0)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "cannot start the writer thread");
+	if ((s->nets = calloc((size_t)s->o.threads, sizeof *s->nets)) == NULL)
+		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+	for (int t = 0; t < s->o.threads; t++) {
+		if (pthread_mutex_init(&s->nets[t].mu, NULL) != 0)
+			return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
+		s->nnets++;
+		if ((rc = net_setup(s, &s->nets[t], &port, &public_port, why, whylen)) < 0)
 			return rc;
 	}
-	return writer_start(s->lg, s->done_ev, &s->writer) < 0
-		       ? yima_fail(why, whylen, YIMA_ENOMEM, "cannot start the writer thread")
-		       : 0;
+	for (int t = 0; t < s->nnets; t++) {
+		if (pthread_create(&s->nets[t].thread, NULL, net_main, &s->nets[t]) != 0)
+			return yima_fail(why, whylen, YIMA_ENOMEM, "cannot start a network thread");
+		s->nets[t].started = true;
+	}
+	return 0;
 }
 
 static void server_teardown(struct server *s)
 {
+	/* Network threads first (they drain), then the writer, whose last
+	 * answers may still be handed to them, then their memory. */
+	for (int t = 0; t < s->nnets; t++) {
+		if (!s->nets[t].started)
+			continue;
+		event_active(s->nets[t].stop_ev, EV_READ, 0);
+		pthread_join(s->nets[t].thread, NULL);
+	}
 	writer_stop(s->writer);
-	if (s->http)
-		evhttp_free(s->http);
-	if (s->public_http)
-		evhttp_free(s->public_http);
-	struct event *evs[] = { s->done_ev, s->sigterm_ev, s->sigint_ev, s->flush_ev, s->drain_ev };
+	for (int t = 0; t < s->nnets; t++)
+		net_teardown(&s->nets[t]);
+	free(s->nets);
+	struct event *evs[] = { s->sigterm_ev, s->sigint_ev, s->flush_ev };
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -745,7 +951,6 @@ static void server_teardown(struct server *s)
 	fflush(stderr);
 }
 
-/* Run until SIGTERM/SIGINT; returns the exit code. */
 int server_run(const server_opts_t *o)
 {
 	struct server s;
@@ -754,6 +959,10 @@ int server_run(const server_opts_t *o)
 
 	memset(&s, 0, sizeof s);
 	s.o = *o;
+	if (s.o.threads <= 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		s.o.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Every client holds a socket: take all the descriptors allowed. */
 	struct rlimit rl;
@@ -766,9 +975,10 @@ int server_run(const server_opts_t *o)
 		server_teardown(&s);
 		return 2;
 	}
-	fprintf(stderr, "yimad: serving %s on %s%s%s%s\n", o->db, o->listen,
+	fprintf(stderr, "yimad: serving %s on %s%s%s%s, %d network thread(s)\n", o->db, o->listen,
 		o->insecure_http ? " (insecure HTTP, loopback)" : " (TLS, client certificates)",
-		o->public_listen ? ", public view on " : "", o->public_listen ? o->public_listen : "");
+		o->public_listen ? ", public view on " : "", o->public_listen ? o->public_listen : "",
+		s.nnets);
 	fflush(stderr);
 	event_base_dispatch(s.base);
 	server_teardown(&s);

@@ -2,10 +2,12 @@
  * server_int.h - what yimad's files share (verifier/server*.c): the
  * server, its options, a request's identity, writer jobs, metrics.
  *
- * Threads: the network thread runs libevent (HTTP, TLS, reads: history,
- * public view, dry runs); the writer thread (server_writer.c) applies
- * batches and claims in group commits.  They meet only in the job queue
- * (a mutex) and the "done" event the writer activates.
+ * Threads: the main thread handles signals; network threads (one per
+ * CPU by default, each with its own libevent loop and SO_REUSEPORT
+ * listener) run HTTP, TLS and the reads (history, public view, dry runs);
+ * the writer thread (server_writer.c) applies batches and claims in group
+ * commits.  They meet only in the job queue, each network thread's done
+ * list (mutexes) and the "done" event the writer activates.
  */
 #ifndef YIMA_SERVER_INT_H
 #define YIMA_SERVER_INT_H
@@ -36,6 +38,7 @@ typedef struct server_opts {
 	int timeout_s;
 	uint32_t refund_window_days;
 	bool quiet;			/* no per-request log lines */
+	int threads;			/* network threads, 0 = one per CPU (max 8) */
 } server_opts_t;
 
 void server_opts_init(server_opts_t *o);
@@ -56,7 +59,7 @@ typedef struct caller {
 	char cn[FACILITY_MAX + 1];	/* facility id (CALLER_FACILITY) */
 } caller_t;
 
-/* ---- metrics (network thread only) ---------------------------------------- */
+/* ---- metrics (per network thread, under its mutex) ------------------------- */
 
 #define METRICS_BUCKETS 16
 
@@ -80,6 +83,7 @@ enum job_kind { JOB_BATCH, JOB_CLAIM };
 
 typedef struct job {
 	struct job *next;
+	struct net *owner;		/* the network thread to answer on */
 	enum job_kind kind;
 	struct evhttp_request *req;
 	caller_t caller;
@@ -97,12 +101,13 @@ typedef struct job {
 
 typedef struct writer writer_t;
 
-/* Start the writer thread; done_ev is activated (from that thread) when
- * finished jobs wait in writer_take_done(). */
-int writer_start(ledger_t *lg, struct event *done_ev, writer_t **out);
+/* Called on the writer thread for every answered job, in order. */
+typedef void writer_deliver_fn(job_t *j);
+
+/* Start the writer thread. */
+int writer_start(ledger_t *lg, writer_deliver_fn *deliver, writer_t **out);
 void writer_submit(writer_t *w, job_t *j);
-job_t *writer_take_done(writer_t *w);	/* a list, oldest first */
-/* Finish every submitted job, then stop the thread. */
+/* Finish (and deliver) every submitted job, then stop the thread. */
 void writer_stop(writer_t *w);
 void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs);
 void job_free(job_t *j);

@@ -19,16 +19,17 @@ static const char usage[] =
 	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F]\n"
 	"             [--public-listen HOST:PORT] [--insecure-http]\n"
 	"             [--max-body BYTES] [--timeout SECONDS] [--refund-window-days N]\n"
-	"             [--quiet] [--config FILE]\n"
+	"             [--threads N] [--quiet] [--config FILE]\n"
 	"\n"
 	"The settle-by-code service (spec section 6, docs/protocol.md).  TLS with\n"
 	"client certificates: a facility certificate (from --client-ca) acts as the\n"
 	"facility of its subject CN, a regulator certificate (--regulator-ca) reads\n"
 	"any history.  --insecure-http serves plain HTTP on a loopback address only\n"
-	"(development).  One log line per request on stderr.  SIGTERM drains.\n";
+	"(development).  --threads: network threads (default one per CPU, at most\n"
+	"8).  One log line per request on stderr.  SIGTERM drains.\n";
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
-       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP };
+       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "threads", required_argument, NULL, O_THREADS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -87,6 +89,11 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 		if (!parse_num(v, 1, 3600, &n))
 			goto bad;
 		o->timeout_s = (int)n;
+		break;
+	case O_THREADS:
+		if (!parse_num(v, 1, 64, &n))
+			goto bad;
+		o->threads = (int)n;
 		break;
 	case O_REFUND:
 		if (!parse_num(v, 0, 36500, &n))
@@ -209,6 +216,7 @@ int server_main(int argc, char **argv)
 	if (flags.quiet) o.quiet = true;
 	if (flags.max_body) o.max_body = flags.max_body;
 	if (flags.timeout_s) o.timeout_s = flags.timeout_s;
+	if (flags.threads) o.threads = flags.threads;
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--refund-window-days") == 0 ||
 		    strncmp(argv[i], "--refund-window-days=", 21) == 0)

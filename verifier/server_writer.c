@@ -21,12 +21,11 @@
 
 struct writer {
 	ledger_t *lg;
-	struct event *done_ev;
+	writer_deliver_fn *deliver;	/* hands an answered job to its thread */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	job_t *in_head, *in_tail;
-	job_t *done_head, *done_tail;
 	bool stop;
 	uint64_t commits, jobs;
 };
@@ -177,24 +176,25 @@ static bool run_group(writer_t *w, job_t *list)
 	return true;
 }
 
-/* Hand a list of answered jobs to the network thread. */
-static void release(writer_t *w, job_t *list, job_t *tail, bool committed)
+/* Hand answered jobs to the network threads that own them. */
+static void release(writer_t *w, job_t *list, bool committed)
 {
+	job_t *j, *next;
+
 	if (list == NULL)
 		return;
-	pthread_mutex_lock(&w->mu);
 	if (committed) {
+		pthread_mutex_lock(&w->mu);
 		w->commits++;
-		for (job_t *j = list; j != NULL; j = j->next)
+		for (j = list; j != NULL; j = j->next)
 			w->jobs++;
+		pthread_mutex_unlock(&w->mu);
 	}
-	if (w->done_tail != NULL)
-		w->done_tail->next = list;
-	else
-		w->done_head = list;
-	w->done_tail = tail;
-	pthread_mutex_unlock(&w->mu);
-	event_active(w->done_ev, EV_READ, 0);
+	for (j = list; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		w->deliver(j);
+	}
 }
 
 static void fail_all(job_t *list, int err)
@@ -213,7 +213,7 @@ static void fail_all(job_t *list, int err)
 static void *writer_main(void *arg)
 {
 	writer_t *w = arg;
-	job_t *list, *tail, *held = NULL, *held_tail = NULL;
+	job_t *list, *held = NULL;
 	bool held_ok = false;
 	int rc;
 
@@ -222,7 +222,6 @@ static void *writer_main(void *arg)
 		while (w->in_head == NULL && !w->stop && held == NULL)
 			pthread_cond_wait(&w->cv, &w->mu);
 		list = w->in_head;
-		tail = w->in_tail;
 		w->in_head = w->in_tail = NULL;
 		bool stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
@@ -235,21 +234,20 @@ static void *writer_main(void *arg)
 				fail_all(held, rc);
 				held_ok = false;
 			}
-			release(w, held, held_tail, held_ok);
-			held = held_tail = NULL;
+			release(w, held, held_ok);
+			held = NULL;
 			continue;
 		}
 		bool ok = run_group(w, list);
 		/* This commit flushed the held group's meta page too. */
-		release(w, held, held_tail, held_ok);
+		release(w, held, held_ok);
 		held = list;
-		held_tail = tail;
 		held_ok = ok;
 	}
 	return NULL;
 }
 
-int writer_start(ledger_t *lg, struct event *done_ev, writer_t **out)
+int writer_start(ledger_t *lg, writer_deliver_fn *deliver, writer_t **out)
 {
 	writer_t *w = calloc(1, sizeof *w);
 
@@ -257,7 +255,7 @@ int writer_start(ledger_t *lg, struct event *done_ev, writer_t **out)
 	if (w == NULL)
 		return YIMA_ENOMEM;
 	w->lg = lg;
-	w->done_ev = done_ev;
+	w->deliver = deliver;
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		goto free_w;
 	if (pthread_cond_init(&w->cv, NULL) != 0)
@@ -288,17 +286,6 @@ void writer_submit(writer_t *w, job_t *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-job_t *writer_take_done(writer_t *w)
-{
-	job_t *list;
-
-	pthread_mutex_lock(&w->mu);
-	list = w->done_head;
-	w->done_head = w->done_tail = NULL;
-	pthread_mutex_unlock(&w->mu);
-	return list;
-}
-
 void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs)
 {
 	pthread_mutex_lock(&w->mu);
@@ -309,8 +296,6 @@ void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs)
 
 void writer_stop(writer_t *w)
 {
-	job_t *j, *next;
-
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
@@ -318,10 +303,6 @@ void writer_stop(writer_t *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	for (j = writer_take_done(w); j != NULL; j = next) {
-		next = j->next;
-		job_free(j);
-	}
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
