@@ -371,8 +371,6 @@ int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_
 	 * sees (all codes of a claim share facility and settlement). */
 	if ((prev = seen_find(ov, &in->code)) != NULL) {
 		c.st = prev->st;
-		if (!c.claim_has_dispense)
-			c.claim_left_out = 0;
 		c.claim_has_dispense = true;
 		c.claim_left_out += prev->units;
 	}

@@ -43,10 +43,8 @@ void ingest_opts_init(ingest_opts_t *o)
 struct input {
 	FILE *fp;		/* what the CSV reader reads */
 	FILE *under;		/* the file or stdin */
-	bool is_regular;
 	uint64_t size;
 	EVP_MD_CTX *md;
-	bool hash_known;
 	uint8_t sha[32];
 };
 
@@ -69,7 +67,6 @@ static int hash_regular(struct input *in, const char *name, char *why, size_t wh
 		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", name, strerror(errno));
 	if (EVP_DigestFinal_ex(in->md, in->sha, &len) != 1)
 		return yima_fail(why, whylen, YIMA_ECRYPTO, "%s: SHA-256 failed", name);
-	in->hash_known = true;
 	return 0;
 crypto:
 	free(buf);
@@ -124,7 +121,6 @@ static int spool_pipe(struct input *in, const char *path, char *why, size_t whyl
 		rc = yima_fail(why, whylen, YIMA_ECRYPTO, "SHA-256 failed");
 		goto free_buf;
 	}
-	in->hash_known = true;
 free_buf:
 	free(buf);
 	return rc;
@@ -145,24 +141,12 @@ static int input_open(struct input *in, const char *path, char *why, size_t whyl
 		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(sb.st_mode))
 		return yima_fail(why, whylen, YIMA_EIO, "%s: is a directory", path);
-	in->is_regular = S_ISREG(sb.st_mode) && ftello(in->under) == 0;
-	in->size = in->is_regular ? (uint64_t)sb.st_size : 0;
-	if (in->is_regular) {
+	if (S_ISREG(sb.st_mode) && ftello(in->under) == 0) {
+		in->size = (uint64_t)sb.st_size;
 		in->fp = in->under;
 		return hash_regular(in, path, why, whylen);
 	}
 	return spool_pipe(in, path, why, whylen);
-}
-
-static int input_finish_hash(struct input *in)
-{
-	unsigned len = 0;
-	if (in->hash_known)
-		return 0;
-	if (EVP_DigestFinal_ex(in->md, in->sha, &len) != 1)
-		return YIMA_ECRYPTO;
-	in->hash_known = true;
-	return 0;
 }
 
 static void input_close(struct input *in)
@@ -221,8 +205,6 @@ static int check_seen(struct run *r)
 	bool complete;
 	int rc;
 
-	if (!r->in.hash_known)
-		return 0;
 	if ((rc = ledger_txn_begin(r->lg, false, &txn)) < 0)
 		return yima_fail(r->why, r->whylen, rc, "%s: %s", ledger_dir(r->lg), yima_strerror(rc));
 	rc = ledger_file_get(txn, r->in.sha, &rows, &complete);
@@ -295,11 +277,7 @@ static int run_batch(struct run *r)
 		return yima_fail(r->why, r->whylen, YIMA_EIO, "%s: line %llu: %s", r->o->path,
 				 (unsigned long long)r->rows_done + 1, msg);
 	}
-	if (more == 0 && input_finish_hash(&r->in) < 0) {
-		rc = YIMA_ECRYPTO;
-		goto ledger_error;
-	}
-	if (r->in.hash_known && (rc = ledger_file_mark(txn, r->in.sha, r->rows_done, more == 0)) < 0)
+	if ((rc = ledger_file_mark(txn, r->in.sha, r->rows_done, more == 0)) < 0)
 		goto ledger_error;
 	if (r->out.oom) {
 		rc = YIMA_ENOMEM;

@@ -343,35 +343,19 @@ free_batch:
 static void settle_dry_run(struct net *s, struct evhttp_request *req, double t0,
 			   const Yima__V1__Claim *cl)
 {
-	wire_arena_t a = { NULL };
-	wire_inputs_t in;
-	claim_outcome_t o;
 	ledger_txn_t *txn = NULL;
+	wire_answer_t ans;
 	buf_t b;
 	int rc;
 
-	memset(&o, 0, sizeof o);
 	buf_init(&b);
-	if ((rc = wire_claim_inputs(cl, &a, &in)) < 0)
-		goto fail;
-	o.n = in.n;
-	if ((o.codes = calloc(in.n, sizeof *o.codes)) == NULL) {
-		rc = YIMA_ENOMEM;
-		goto fail;
-	}
 	if ((rc = ledger_txn_begin(s->lg, false, &txn)) < 0 ||
-	    (rc = claim_settle(txn, yima_slice_cstr(cl->facility), yima_slice_cstr(cl->settlement),
-			       in.in, in.n, true, &o)) < 0 ||
-	    (rc = wire_pack_claim_verdict(cl->settlement, true, &o, &b)) < 0)
-		goto fail;
-	reply(s, req, R_SETTLE, t0, cl->facility, 200, PROTO_CT, b.p, b.len);
-	goto done;
-fail:
-	reply_error(s, req, R_SETTLE, t0, cl->facility, 503, "ledger_error", "%s", yima_strerror(rc));
-done:
+	    (rc = wire_settle(txn, cl, true, &b, &ans)) < 0)
+		reply_error(s, req, R_SETTLE, t0, cl->facility, 503, "ledger_error", "%s",
+			    yima_strerror(rc));
+	else
+		reply(s, req, R_SETTLE, t0, cl->facility, 200, PROTO_CT, b.p, b.len);
 	ledger_txn_abort(txn);
-	free(o.codes);
-	wire_arena_free(&a);
 	buf_deinit(&b);
 }
 

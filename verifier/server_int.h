@@ -93,6 +93,7 @@ typedef struct job {
 	double started;			/* monotonic seconds */
 	int route;
 	/* filled by the writer */
+	bool left_out;			/* failed on its own: not in the commit */
 	int status;
 	buf_t body;
 	uint64_t verdicts[3];

@@ -7,6 +7,7 @@
  * over the file.  Secrets (the TLS key) are named by path, never inline.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ NULL, 0, NULL, 0 },
 };
+
+#define REFUND_UNSET UINT32_MAX
 
 static bool parse_num(const char *s, unsigned long long min, unsigned long long max,
 		      unsigned long long *out)
@@ -181,6 +184,7 @@ int server_main(int argc, char **argv)
 	server_opts_init(&o);
 	/* Flags given on the command line: an empty template to merge. */
 	memset(&flags, 0, sizeof flags);
+	flags.refund_window_days = REFUND_UNSET;	/* 0 days is a value */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == O_HELP) {
 			fputs(usage, stdout);
@@ -217,10 +221,8 @@ int server_main(int argc, char **argv)
 	if (flags.max_body) o.max_body = flags.max_body;
 	if (flags.timeout_s) o.timeout_s = flags.timeout_s;
 	if (flags.threads) o.threads = flags.threads;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--refund-window-days") == 0 ||
-		    strncmp(argv[i], "--refund-window-days=", 21) == 0)
-			o.refund_window_days = flags.refund_window_days;
+	if (flags.refund_window_days != REFUND_UNSET)
+		o.refund_window_days = flags.refund_window_days;
 	if (o.db == NULL || o.listen == NULL) {
 		fprintf(stderr, "yimad: --db and --listen are required\n%s", usage);
 		free(keep);

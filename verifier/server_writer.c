@@ -58,73 +58,25 @@ static void job_error(job_t *j, int status, const char *reason, const char *msg)
 		buf_reset(&j->body);
 }
 
-static void count_outcome(job_t *j, const claim_outcome_t *o)
-{
-	if (o->status != CLAIM_RECORDED)
-		return;
-	for (size_t i = 0; i < o->n; i++) {
-		j->verdicts[o->codes[i].r.verdict]++;
-		for (int f = 0; f < F_COUNT; f++)
-			if (o->codes[i].r.findings & FINDING_BIT(f))
-				j->findings[f]++;
-	}
-}
-
-static int run_batch(ledger_txn_t *txn, job_t *j, wire_arena_t *a, claim_outcome_t *o)
-{
-	wire_inputs_t in;
-	int rc;
-
-	if ((rc = wire_batch_inputs(j->batch, a, &in)) < 0)
-		return rc;
-	o->n = in.n;
-	if ((o->codes = calloc(in.n ? in.n : 1, sizeof *o->codes)) == NULL)
-		return YIMA_ENOMEM;
-	rc = claim_batch(txn, yima_slice_cstr(j->facility), yima_slice_cstr(j->batch->batch_id),
-			 in.in, in.n, o);
-	if (rc < 0)
-		return rc;
-	count_outcome(j, o);
-	j->status = 200;
-	return wire_pack_batch_receipt(j->batch->batch_id, o, &j->body);
-}
-
-static int run_claim(ledger_txn_t *txn, job_t *j, wire_arena_t *a, claim_outcome_t *o)
-{
-	wire_inputs_t in;
-	int rc;
-
-	if ((rc = wire_claim_inputs(j->claim, a, &in)) < 0)
-		return rc;
-	o->n = in.n;
-	if ((o->codes = calloc(in.n ? in.n : 1, sizeof *o->codes)) == NULL)
-		return YIMA_ENOMEM;
-	rc = claim_settle(txn, yima_slice_cstr(j->facility), yima_slice_cstr(j->claim->settlement),
-			  in.in, in.n, false, o);
-	if (rc < 0)
-		return rc;
-	if (o->status == CLAIM_CONFLICT) {
-		job_error(j, 409, "conflict",
-			  "settlement id already accepted with other content");
-		return 0;
-	}
-	count_outcome(j, o);
-	j->status = 200;
-	return wire_pack_claim_verdict(j->claim->settlement, false, o, &j->body);
-}
-
+/* One job inside the group's transaction: its answer, or 409, packed. */
 static int run_job(ledger_txn_t *txn, job_t *j)
 {
-	wire_arena_t a = { NULL };
-	claim_outcome_t o;
+	wire_answer_t ans;
 	int rc;
 
-	memset(&o, 0, sizeof o);
 	job_reset(j);
-	rc = j->kind == JOB_BATCH ? run_batch(txn, j, &a, &o) : run_claim(txn, j, &a, &o);
-	free(o.codes);
-	wire_arena_free(&a);
-	return rc;
+	rc = j->kind == JOB_BATCH ? wire_batch(txn, j->facility, j->batch, &j->body, &ans)
+				  : wire_settle(txn, j->claim, false, &j->body, &ans);
+	if (rc < 0)
+		return rc;
+	if (ans.status == CLAIM_CONFLICT) {
+		job_error(j, 409, "conflict", "settlement id already accepted with other content");
+		return 0;
+	}
+	j->status = 200;
+	memcpy(j->verdicts, ans.verdicts, sizeof j->verdicts);
+	memcpy(j->findings, ans.findings, sizeof j->findings);
+	return 0;
 }
 
 /* Apply the group in one transaction.  Returns 0 (every job answered), or
@@ -141,12 +93,13 @@ static job_t *run_group_once(writer_t *w, job_t *list, int *err)
 		return NULL;
 	}
 	for (j = list; j != NULL; j = j->next) {
-		if (j->status != 0 && j->status != 200 && j->status != 409)
-			continue;	/* failed in an earlier attempt */
+		if (j->left_out)
+			continue;	/* failed on its own in an earlier attempt */
 		if ((rc = run_job(txn, j)) < 0) {
 			ledger_txn_abort(txn);
 			if (rc == YIMA_ENOMEM || rc == YIMA_EINVAL || rc == YIMA_ETOOBIG) {
 				job_error(j, 500, "internal", yima_strerror(rc));
+				j->left_out = true;
 				return j;
 			}
 			*err = rc;

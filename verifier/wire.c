@@ -352,6 +352,76 @@ int wire_pack_error(unsigned status, const char *reason, const char *message, bu
 	return pack(&m.base, out);
 }
 
+/* ---- running a request ------------------------------------------------------------ */
+
+static void count_outcome(const claim_outcome_t *o, wire_answer_t *ans)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		ans->verdicts[o->codes[i].r.verdict]++;
+		for (int f = 0; f < F_COUNT; f++)
+			if (o->codes[i].r.findings & FINDING_BIT(f))
+				ans->findings[f]++;
+	}
+}
+
+/* Room for n per-code results (claim_batch() may grow it). */
+static int outcome_init(claim_outcome_t *o, size_t n)
+{
+	memset(o, 0, sizeof *o);
+	o->n = n;
+	o->codes = calloc(n ? n : 1, sizeof *o->codes);
+	return o->codes ? 0 : YIMA_ENOMEM;
+}
+
+int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, buf_t *out,
+		wire_answer_t *ans)
+{
+	wire_arena_t a = { NULL };
+	wire_inputs_t in;
+	claim_outcome_t o = { 0 };
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if ((rc = wire_claim_inputs(cl, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
+		goto free_all;
+	rc = claim_settle(txn, sl(cl->facility), sl(cl->settlement), in.in, in.n, dry_run, &o);
+	if (rc < 0)
+		goto free_all;
+	ans->status = o.status;
+	if (o.status == CLAIM_CONFLICT)
+		goto free_all;
+	if (o.status == CLAIM_RECORDED && !dry_run)
+		count_outcome(&o, ans);
+	rc = wire_pack_claim_verdict(cl->settlement, dry_run, &o, out);
+free_all:
+	free(o.codes);
+	wire_arena_free(&a);
+	return rc;
+}
+
+int wire_batch(ledger_txn_t *txn, const char *facility, const Yima__V1__EventBatch *b,
+	       buf_t *out, wire_answer_t *ans)
+{
+	wire_arena_t a = { NULL };
+	wire_inputs_t in;
+	claim_outcome_t o = { 0 };
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if ((rc = wire_batch_inputs(b, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
+		goto free_all;
+	if ((rc = claim_batch(txn, sl(facility), sl(b->batch_id), in.in, in.n, &o)) < 0)
+		goto free_all;
+	ans->status = o.status;
+	if (o.status == CLAIM_RECORDED)
+		count_outcome(&o, ans);
+	rc = wire_pack_batch_receipt(b->batch_id, &o, out);
+free_all:
+	free(o.codes);
+	wire_arena_free(&a);
+	return rc;
+}
+
 /* ---- code history and public view ----------------------------------------------- */
 
 static bool applied(const ledger_event_t *e)

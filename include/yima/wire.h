@@ -43,6 +43,22 @@ int wire_claim_inputs(const Yima__V1__Claim *c, wire_arena_t *a, wire_inputs_t *
 /* Number of codes in a claim (items x codes), saturating. */
 size_t wire_claim_ncodes(const Yima__V1__Claim *c);
 
+/* What running a request did, for the service's metrics. */
+typedef struct wire_answer {
+	enum claim_status status;
+	uint64_t verdicts[3];		/* of records made now (not retries, */
+	uint64_t findings[F_COUNT];	/* not dry runs), by verdict / finding */
+} wire_answer_t;
+
+/* Run a decoded claim (dry or not) or event batch of facility in txn and
+ * pack the answer into out: the one path of the writer thread and of dry
+ * runs.  A conflicting claim (ans->status CLAIM_CONFLICT) packs nothing.
+ * Returns 0 or an error (out is then incomplete). */
+int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, struct buf *out,
+		wire_answer_t *ans);
+int wire_batch(ledger_txn_t *txn, const char *facility, const Yima__V1__EventBatch *b,
+	       struct buf *out, wire_answer_t *ans);
+
 int wire_pack_batch_receipt(const char *batch_id, const claim_outcome_t *o, struct buf *out);
 int wire_pack_claim_verdict(const char *settlement, bool dry_run, const claim_outcome_t *o,
 			    struct buf *out);

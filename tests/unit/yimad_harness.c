@@ -218,12 +218,43 @@ static ssize_t recv_some(hc_t *h, void *p, size_t n)
 	return h->ssl ? SSL_read(h->ssl, p, (int)n) : read(h->fd, p, n);
 }
 
+/* The length of the complete answer at the head of buf (headers, then
+ * Content-Length bytes), 0 while it is incomplete. */
+static size_t answer_len(const char *buf, size_t len)
+{
+	const char *eoh = strstr(buf, "\r\n\r\n");
+	const char *cl;
+	size_t clen;
+
+	if (eoh == NULL)
+		return 0;
+	cl = strcasestr(buf, "\r\nContent-Length:");
+	clen = cl && cl < eoh ? strtoul(cl + 17, NULL, 10) : 0;
+	return (size_t)(eoh + 4 - buf) + clen <= len ? (size_t)(eoh + 4 - buf) + clen : 0;
+}
+
+/* Read more into *buf; false on end of stream or error. */
+static bool read_more(hc_t *h, char **buf, size_t *len, size_t *cap)
+{
+	if (*cap - *len < 65536) {
+		*cap = *cap ? *cap * 2 : 131072;
+		*buf = realloc(*buf, *cap + 1);
+		cr_assert(*buf != NULL);
+	}
+	ssize_t got = recv_some(h, *buf + *len, *cap - *len);
+	if (got <= 0)
+		return false;
+	*len += (size_t)got;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
 bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype,
 		const void *body, size_t n, hc_resp_t *r)
 {
 	char head[1024];
-	char *buf = NULL, *eoh;
-	size_t len = 0, cap = 0, clen = 0;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, alen;
 	int hl;
 
 	memset(r, 0, sizeof *r);
@@ -232,31 +263,18 @@ bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype
 		      path, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", n);
 	if (!send_all(h, head, (size_t)hl) || (n > 0 && !send_all(h, body, n)))
 		return false;
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 131072;
-			buf = realloc(buf, cap + 1);
-			cr_assert(buf != NULL);
-		}
-		ssize_t got = recv_some(h, buf + len, cap - len);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-		buf[len] = '\0';
-		if ((eoh = strstr(buf, "\r\n\r\n")) == NULL)
+	while (read_more(h, &buf, &len, &cap)) {
+		if ((alen = answer_len(buf, len)) == 0)
 			continue;
-		const char *cl = strcasestr(buf, "\r\nContent-Length:");
-		clen = cl && cl < eoh ? strtoul(cl + 17, NULL, 10) : 0;
-		if (len >= (size_t)(eoh + 4 - buf) + clen) {
-			r->status = atoi(buf + 9);
-			r->len = clen;
-			r->body = malloc(clen + 1);
-			cr_assert(r->body != NULL);
-			memcpy(r->body, eoh + 4, clen);
-			r->body[clen] = 0;
-			free(buf);
-			return true;
-		}
+		size_t hlen = (size_t)(strstr(buf, "\r\n\r\n") + 4 - buf);
+		r->status = atoi(buf + 9);
+		r->len = alen - hlen;
+		r->body = malloc(r->len + 1);
+		cr_assert(r->body != NULL);
+		memcpy(r->body, buf + hlen, r->len);
+		r->body[r->len] = 0;
+		free(buf);
+		return true;
 	}
 	free(buf);
 	return false;
@@ -288,32 +306,16 @@ int hc_once(const yd_t *y, const char *who, const char *method, const char *path
 int hc_pipeline(hc_t *h, const void *bytes, size_t n, int want)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, at = 0, alen;
 	int answers = 0, ok = 0;
 
 	if (!send_all(h, bytes, n))
 		return -1;
-	while (answers < want) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 131072;
-			buf = realloc(buf, cap + 1);
-			cr_assert(buf != NULL);
-		}
-		ssize_t got = recv_some(h, buf + len, cap - len);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-		buf[len] = '\0';
-		/* count complete answers: headers, then Content-Length bytes */
-		answers = ok = 0;
-		for (char *p = buf, *eoh; (eoh = strstr(p, "\r\n\r\n")) != NULL;) {
-			const char *cl = strcasestr(p, "\r\nContent-Length:");
-			size_t clen = cl && cl < eoh ? strtoul(cl + 17, NULL, 10) : 0;
-			if ((size_t)(eoh + 4 - buf) + clen > len)
-				break;
+	while (answers < want && read_more(h, &buf, &len, &cap)) {
+		while (answers < want && (alen = answer_len(buf + at, len - at)) > 0) {
 			answers++;
-			ok += strncmp(p, "HTTP/1.1 200", 12) == 0;
-			p = eoh + 4 + clen;
+			ok += strncmp(buf + at, "HTTP/1.1 200", 12) == 0;
+			at += alen;
 		}
 	}
 	free(buf);
