@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "yima/error.h"
-#include "yima/query.h"
+#include "yima/util/buf.h"
+#include "yima/util/error.h"
+#include "yima/verifier/query.h"
 
 static double now_us(void)
 {

@@ -44,9 +44,9 @@
 #include <openssl/ssl.h>
 
 #include "yima.pb-c.h"
-#include "yima/catalog.h"
-#include "yima/error.h"
-#include "yima/verify.h"
+#include "yima/verifier/catalog.h"
+#include "yima/util/error.h"
+#include "yima/verifier/verify.h"
 
 #define FACILITIES 4
 #define PRODUCT "8100001"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/error.h"
+#include "yima/util/error.h"
 #include "gen_int.h"
 
 static const char *const gen_names[] = {

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "yima/gen.h"
+#include "yima/gen/gen.h"
 
 /* ---- PRNG: xoshiro256** seeded by splitmix64 (no rand(): the output must
  * be the same on every libc). ---- */

@@ -3,7 +3,7 @@
  * malformed codes and bad records (yima/gen.h).  A fraud pattern is named
  * after the spec section 4 finding it is injected to raise.
  */
-#include "yima/gen.h"
+#include "yima/gen/gen.h"
 
 #define GEN_NAME(tab, i) \
 	((unsigned)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : "?")

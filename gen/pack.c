@@ -19,7 +19,7 @@
  * step", after which the pack carries GEN_PF_DONE); the truth label of
  * the row names the finding the pattern is meant to raise.
  */
-#include "yima/event.h"
+#include "yima/core/event.h"
 #include "gen_int.h"
 
 #define GEN_DAY 86400

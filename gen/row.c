@@ -13,8 +13,8 @@
  */
 #include <string.h>
 
-#include "yima/error.h"
-#include "yima/event.h"
+#include "yima/util/error.h"
+#include "yima/core/event.h"
 #include "gen_int.h"
 
 enum gen_row_mode { GEN_ROW_OK, GEN_ROW_MALFORMED, GEN_ROW_BAD };

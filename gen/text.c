@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/error.h"
+#include "yima/util/error.h"
 #include "gen_int.h"
 
 void gen_rng_seed(gen_rng_t *r, uint64_t seed)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/error.h"
+#include "yima/util/error.h"
 #include "gen_int.h"
 
 #define GEN_OUT_BUF (1u << 20)

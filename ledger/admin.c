@@ -43,7 +43,7 @@ int ledger_admin_append(ledger_txn_t *txn, enum rec_kind kind, const buf_t *body
 	put_u64be(key + 8, txn->admin + 1);
 	MDB_val k = { 16, key }, v = { rec.len, rec.p };
 	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_ADMIN), &k, &v, MDB_APPEND)) != 0) {
-		rc = ledger_err_from_mdb(rc);
+		rc = yima_err_from_mdb(rc);
 		goto free_rec;
 	}
 	txn->admin++;

@@ -24,7 +24,7 @@ int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n, catalog
 	MDB_val k = { n, (void *)product }, v;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_CATALOG), &k, &v);
 	if (rc != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	memset(e, 0, sizeof *e);
 	memcpy(e->product, product, n);
 	rd_init(&r, v.mv_data, v.mv_size);
@@ -103,7 +103,7 @@ int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
 	}
 	MDB_val k = { plen, (void *)e->product }, v = { val.len, val.p };
 	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_CATALOG), &k, &v, 0)) != 0) {
-		rc = ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+		rc = ledger_txn_fail(txn, yima_err_from_mdb(rc));
 		goto free_val;
 	}
 	if (txn->catcache != NULL)

@@ -42,7 +42,7 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 	k.mv_size = key.len;
 	k.mv_data = key.p;
 	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, db), &k, &v)) != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	rd_init(val, v.mv_data, v.mv_size);
 	return 0;
 }
@@ -67,7 +67,7 @@ static int table_put(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 	v.mv_size = val->len;
 	v.mv_data = val->p;
 	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, db), &k, &v, 0)) != 0)
-		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+		return ledger_txn_fail(txn, yima_err_from_mdb(rc));
 	return 0;
 }
 

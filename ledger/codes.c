@@ -70,7 +70,7 @@ int ledger_code_get(ledger_txn_t *txn, const char *canon, size_t n, code_state_t
 		return YIMA_ENOTFOUND;
 	}
 	if (rc != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	return state_decode(v.mv_data, v.mv_size, st);
 }
 
@@ -99,5 +99,5 @@ int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_s
 		return ledger_txn_fail(txn, YIMA_ENOMEM);
 	MDB_val k = { n, (void *)canon }, v = { b->len, b->p };
 	int rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_CODES), &k, &v, 0);
-	return rc ? ledger_txn_fail(txn, ledger_err_from_mdb(rc)) : 0;
+	return rc ? ledger_txn_fail(txn, yima_err_from_mdb(rc)) : 0;
 }

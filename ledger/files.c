@@ -18,7 +18,7 @@ int ledger_file_get(ledger_txn_t *txn, const uint8_t sha[32], uint64_t *rows, bo
 	*complete = false;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_FILES), &k, &v);
 	if (rc != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	rd_init(&r, v.mv_data, v.mv_size);
 	*rows = rd_varint(&r);
 	(void)rd_varint(&r);
@@ -44,5 +44,5 @@ int ledger_file_mark(ledger_txn_t *txn, const uint8_t sha[32], uint64_t rows, bo
 	MDB_val k = { 32, (void *)sha }, v = { b.len, b.p };
 	rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_FILES), &k, &v, 0);
 	buf_deinit(&b);
-	return rc ? ledger_txn_fail(txn, ledger_err_from_mdb(rc)) : 0;
+	return rc ? ledger_txn_fail(txn, yima_err_from_mdb(rc)) : 0;
 }

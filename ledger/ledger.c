@@ -40,38 +40,6 @@ const char *const ledger_db_names[DB_COUNT] = {
 #define LEDGER_MAPSIZE ((size_t)1 << 40)
 #define KEY_FILE "patient.key"
 
-int ledger_err_from_mdb(int rc)
-{
-	switch (rc) {
-	case MDB_SUCCESS:
-		return YIMA_OK;
-	case MDB_NOTFOUND:
-		return YIMA_ENOTFOUND;
-	case MDB_KEYEXIST:
-		return YIMA_EEXIST;
-	case MDB_MAP_FULL:
-	case ENOSPC:
-		return YIMA_ENOSPACE;
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_INVALID:
-	case MDB_BAD_TXN:
-	case MDB_BAD_VALSIZE:
-		return YIMA_ECORRUPT;
-	case MDB_VERSION_MISMATCH:
-		return YIMA_EVERSION;
-	case ENOMEM:
-		return YIMA_ENOMEM;
-	case EAGAIN:
-	case EBUSY:
-		return YIMA_EBUSY;
-	case ENOENT:
-		return YIMA_ENOTFOUND;
-	default:
-		return YIMA_EIO;
-	}
-}
-
 /* ---- patient key ------------------------------------------------------ */
 
 static int key_create(const char *path, uint8_t key[32], char *why, size_t whylen)
@@ -180,7 +148,7 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	return 0;
 fail:
-	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
+	return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
 static int dbs_open(ledger_t *lg, char *why, size_t whylen)
@@ -227,7 +195,7 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	return 0;
 fail:
-	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
+	return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
 int ledger_open(const char *dir, unsigned flags, ledger_t **out, char *why, size_t whylen)
@@ -298,7 +266,7 @@ void ledger_close(ledger_t *lg)
 int ledger_sync(ledger_t *lg)
 {
 	int rc = mdb_env_sync(lg->env, 1);
-	return rc ? ledger_err_from_mdb(rc) : 0;
+	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
 const char *ledger_dir(const ledger_t *lg)
@@ -330,7 +298,7 @@ static int meta_load(ledger_txn_t *txn)
 		return 0;
 	}
 	if (rc != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	if (v.mv_size != LEDGER_HASH_LEN)
 		return YIMA_ECORRUPT;
 	memcpy(txn->head, v.mv_data, LEDGER_HASH_LEN);
@@ -341,7 +309,7 @@ static int meta_put(ledger_txn_t *txn, const char *name, const void *p, size_t n
 {
 	MDB_val k = { strlen(name), (void *)name }, v = { n, (void *)p };
 	int rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_META), &k, &v, 0);
-	return rc ? ledger_err_from_mdb(rc) : 0;
+	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
 static int meta_store(ledger_txn_t *txn)
@@ -400,7 +368,7 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 			rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, &txn->mdb);
 	}
 	if (rc != 0) {
-		rc = ledger_err_from_mdb(rc);
+		rc = yima_err_from_mdb(rc);
 		goto free_txn;
 	}
 	if ((rc = meta_load(txn)) < 0)
@@ -451,7 +419,7 @@ int ledger_txn_commit(ledger_txn_t *txn)
 	}
 	rc = mdb_txn_commit(txn->mdb);	/* frees the MDB txn either way */
 	txn_free(txn);
-	return rc ? ledger_err_from_mdb(rc) : 0;
+	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
 void ledger_txn_abort(ledger_txn_t *txn)

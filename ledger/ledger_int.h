@@ -10,9 +10,10 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 
-#include "buf.h"
-#include "yima/error.h"
-#include "yima/ledger.h"
+#include "yima/util/buf.h"
+#include "yima/util/lmdb_err.h"
+#include "yima/util/error.h"
+#include "yima/ledger/ledger.h"
 
 enum ledger_db {
 	DB_META,
@@ -106,9 +107,6 @@ enum rec_kind {
 	KIND_BATCH = 6,
 };
 
-
-/* LMDB error -> YIMA_E*: the one place that translation happens. */
-int ledger_err_from_mdb(int rc);
 
 /* Record a failure in txn (if none yet) and return the sticky error. */
 static inline int ledger_txn_fail(ledger_txn_t *txn, int err)

@@ -79,7 +79,7 @@ static int used_bytes(ledger_t *lg, size_t *used, size_t *mapsize)
 	int rc;
 
 	if ((rc = mdb_env_info(lg->env, &info)) != 0 || (rc = mdb_env_stat(lg->env, &st)) != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	*used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
 	*mapsize = info.me_mapsize;
 	return 0;
@@ -111,7 +111,7 @@ int ledger_map_reserve(ledger_t *lg)
 	rc = mdb_env_set_mapsize(lg->env, want);
 	pthread_rwlock_unlock(&lg->maplock);
 	close(lfd);	/* releases the lock */
-	return rc ? ledger_err_from_mdb(rc) : 0;
+	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
 void ledger_map_shrink(ledger_t *lg)

@@ -37,9 +37,9 @@ static int recall_change(ledger_txn_t *txn, enum recall_kind k, const char *key,
 	else
 		rc = mdb_del(txn->mdb, ledger_dbi(txn, DB_RECALLS), &mk, NULL);
 	if (rc == MDB_KEYEXIST || rc == MDB_NOTFOUND)
-		return ledger_err_from_mdb(rc);	/* not sticky: nothing changed */
+		return yima_err_from_mdb(rc);	/* not sticky: nothing changed */
 	if (rc != 0)
-		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+		return ledger_txn_fail(txn, yima_err_from_mdb(rc));
 	txn->recalls = -1;
 	buf_t body;
 	buf_init(&body);
@@ -72,7 +72,7 @@ static int recall_has(ledger_txn_t *txn, enum recall_kind k, const char *key, si
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_RECALLS), &mk, &mv);
 	if (rc == 0)
 		*hit = true;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : ledger_err_from_mdb(rc);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : yima_err_from_mdb(rc);
 }
 
 int ledger_recall_match(ledger_txn_t *txn, const code_t *c, bool *hit)
@@ -87,7 +87,7 @@ int ledger_recall_match(ledger_txn_t *txn, const code_t *c, bool *hit)
 	/* Most ledgers have a short or empty list: skip three lookups. */
 	if (txn->recalls < 0) {
 		if ((rc = mdb_stat(txn->mdb, ledger_dbi(txn, DB_RECALLS), &st)) != 0)
-			return ledger_err_from_mdb(rc);
+			return yima_err_from_mdb(rc);
 		txn->recalls = (int64_t)st.ms_entries;
 	}
 	if (txn->recalls == 0)
@@ -111,7 +111,7 @@ int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg)
 	int rc, mrc;
 
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_RECALLS), &cur)) != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -124,7 +124,7 @@ int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg)
 			break;
 	}
 	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = ledger_err_from_mdb(mrc);
+		rc = yima_err_from_mdb(mrc);
 	mdb_cursor_close(cur);
 	return rc < 0 ? rc : 0;
 }

@@ -192,7 +192,7 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
 	MDB_val k = { 8, kbuf }, v = { txn->scratch.len, txn->scratch.p };
 	rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v, MDB_APPEND);
 	if (rc != 0)
-		return ledger_txn_fail(txn, ledger_err_from_mdb(rc));
+		return ledger_txn_fail(txn, yima_err_from_mdb(rc));
 	txn->events = ev->seq;
 	memcpy(txn->head, ev->hash, LEDGER_HASH_LEN);
 	txn->meta_dirty = true;
@@ -207,7 +207,7 @@ int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev)
 	put_u64be(kbuf, seq);
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v);
 	if (rc != 0)
-		return ledger_err_from_mdb(rc);
+		return yima_err_from_mdb(rc);
 	return ledger_event_decode(v.mv_data, v.mv_size, ev);
 }
 
@@ -219,7 +219,7 @@ int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
 	int rc = 0, mrc;
 
 	if ((mrc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &cur)) != 0)
-		return ledger_err_from_mdb(mrc);
+		return yima_err_from_mdb(mrc);
 	put_u64be(kbuf, from);
 	MDB_val k = { 8, kbuf }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
@@ -235,7 +235,7 @@ int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
 			break;
 	}
 	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = ledger_err_from_mdb(mrc);
+		rc = yima_err_from_mdb(mrc);
 	mdb_cursor_close(cur);
 	return rc < 0 ? rc : 0;
 }

@@ -109,7 +109,7 @@ static int walk_records(struct walker *w)
 	}
 	if (w->erc != MDB_NOTFOUND || w->arc != MDB_NOTFOUND) {
 		rc = w->erc != MDB_NOTFOUND ? w->erc : w->arc;
-		return yima_fail(w->why, w->whylen, ledger_err_from_mdb(rc), "reading records: %s", mdb_strerror(rc));
+		return yima_fail(w->why, w->whylen, yima_err_from_mdb(rc), "reading records: %s", mdb_strerror(rc));
 	}
 	return 0;
 }
@@ -140,9 +140,9 @@ int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg
 	w.whylen = whylen;
 	*records = 0;
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &w.ev)) != 0)
-		return yima_fail(why, whylen, ledger_err_from_mdb(rc), "events: %s", mdb_strerror(rc));
+		return yima_fail(why, whylen, yima_err_from_mdb(rc), "events: %s", mdb_strerror(rc));
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &w.ad)) != 0) {
-		rc = yima_fail(why, whylen, ledger_err_from_mdb(rc), "admin: %s", mdb_strerror(rc));
+		rc = yima_fail(why, whylen, yima_err_from_mdb(rc), "admin: %s", mdb_strerror(rc));
 		goto close_ev;
 	}
 	if ((rc = walk_records(&w)) == 0)
@@ -182,7 +182,7 @@ static int compare_absent(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, c
 	if (ledger_table_absent(t->lg, db))
 		return 0;
 	if ((rc = mdb_cursor_open(t->mdb, ledger_dbi(t, db), &c)) != 0)
-		return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", ledger_db_names[db],
+		return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", ledger_db_names[db],
 				 mdb_strerror(rc));
 	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	mdb_cursor_close(c);
@@ -202,10 +202,10 @@ static int compare_table(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, ch
 	if (ledger_table_absent(a->lg, db) || ledger_table_absent(b->lg, db))
 		return compare_absent(a, b, db, why, whylen);
 	if ((ra = mdb_cursor_open(a->mdb, ledger_dbi(a, db), &ca)) != 0)
-		return yima_fail(why, whylen, ledger_err_from_mdb(ra), "%s: %s", ledger_db_names[db], mdb_strerror(ra));
+		return yima_fail(why, whylen, yima_err_from_mdb(ra), "%s: %s", ledger_db_names[db], mdb_strerror(ra));
 	if ((rb = mdb_cursor_open(b->mdb, ledger_dbi(b, db), &cb)) != 0) {
 		mdb_cursor_close(ca);
-		return yima_fail(why, whylen, ledger_err_from_mdb(rb), "%s: %s", ledger_db_names[db], mdb_strerror(rb));
+		return yima_fail(why, whylen, yima_err_from_mdb(rb), "%s: %s", ledger_db_names[db], mdb_strerror(rb));
 	}
 	ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST);
 	rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
@@ -232,7 +232,7 @@ static int compare_table(ledger_txn_t *a, ledger_txn_t *b, enum ledger_db db, ch
 			       ra == 0 ? "is stored but no event made it" : "is missing");
 	} else if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND) {
 		int e = ra != MDB_NOTFOUND ? ra : rb;
-		rc = yima_fail(why, whylen, ledger_err_from_mdb(e), "table %s: %s", ledger_db_names[db], mdb_strerror(e));
+		rc = yima_fail(why, whylen, yima_err_from_mdb(e), "table %s: %s", ledger_db_names[db], mdb_strerror(e));
 	}
 close:
 	mdb_cursor_close(ca);

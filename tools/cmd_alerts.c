@@ -8,8 +8,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/alerts.h"
-#include "yima/error.h"
+#include "yima/regulator/alerts.h"
+#include "yima/util/error.h"
 
 static const char usage[] =
 	"usage: yima alerts --db DIR [--facility F] [--finding NAME]... [--from TIME] [--to TIME]\n"

@@ -17,8 +17,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/audit.h"
-#include "yima/error.h"
+#include "yima/verifier/audit.h"
+#include "yima/util/error.h"
 
 static const char usage[] =
 	"usage: yima audit --db DIR [--expect-head HEX]\n"

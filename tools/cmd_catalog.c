@@ -8,8 +8,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/catalog.h"
-#include "yima/error.h"
+#include "yima/verifier/catalog.h"
+#include "yima/util/error.h"
 
 static const char usage[] =
 	"usage: yima catalog load --db DIR FILE.csv\n"

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "yima/error.h"
-#include "yima/gen.h"
+#include "yima/util/error.h"
+#include "yima/gen/gen.h"
 #include "cmd.h"
 
 static const char gen_usage[] =

@@ -10,8 +10,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/ingest.h"
+#include "yima/util/error.h"
+#include "yima/verifier/ingest.h"
 
 static const char usage[] =
 	"usage: yima ingest --db DIR [--out FILE] [--again] [--refund-window-days N]\n"

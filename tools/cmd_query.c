@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "yima/util/buf.h"
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/query.h"
+#include "yima/util/error.h"
+#include "yima/verifier/query.h"
 
 static const char usage[] =
 	"usage: yima query --db DIR [--json] CODE\n"

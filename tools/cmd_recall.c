@@ -7,8 +7,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/recall.h"
+#include "yima/util/error.h"
+#include "yima/verifier/recall.h"
 
 static const char usage[] =
 	"usage: yima recall add|remove --db DIR CODE|PRODUCT|PRODUCT:BATCH\n"

@@ -10,8 +10,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/recon.h"
+#include "yima/util/error.h"
+#include "yima/regulator/recon.h"
 
 static const char usage[] =
 	"usage: yima recon --db DIR [--format jsonl|csv] [--out FILE] LOG.csv|-\n"

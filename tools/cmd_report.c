@@ -12,8 +12,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/report.h"
+#include "yima/util/error.h"
+#include "yima/regulator/report.h"
 
 static const char usage[] =
 	"usage: yima report --db DIR --facility F --from TIME --to TIME --out FILE.html|-\n"

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "yima/util/buf.h"
 #include "cmd.h"
 #include "tool.h"
-#include "yima/client.h"
-#include "yima/error.h"
-#include "yima/receipt.h"
-#include "yima/settle.h"
+#include "yima/client/client.h"
+#include "yima/util/error.h"
+#include "yima/client/receipt.h"
+#include "yima/client/claim_file.h"
 
 static const char usage[] =
 	"usage: yima settle --server URL [--cert FILE --key FILE] [--ca FILE] [--dry-run]\n"

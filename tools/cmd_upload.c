@@ -12,8 +12,8 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
-#include "yima/upload.h"
+#include "yima/util/error.h"
+#include "yima/client/upload.h"
 
 static const char usage[] =
 	"usage: yima upload --server URL [--cert FILE --key FILE] [--ca FILE] [--spool DIR]\n"

@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "tool.h"
-#include "yima/error.h"
+#include "yima/util/error.h"
 
 ledger_t *tool_open_ledger(const char *cmd, const char *dir, bool write)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "yima/ledger.h"
+#include "yima/ledger/ledger.h"
 
 /* Open the ledger at dir or print "yima CMD: reason" and return NULL. */
 ledger_t *tool_open_ledger(const char *cmd, const char *dir, bool write);

@@ -1,7 +1,7 @@
 /*
  * yimad.c - the settle-by-code service: a main() over server.h.
  */
-#include "yima/server.h"
+#include "yima/server/server.h"
 
 int main(int argc, char **argv)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "yima/util/buf.h"
 
 void buf_init(buf_t *b)
 {

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "yima/error.h"
+#include "yima/util/error.h"
 
 const char *yima_strerror(int err)
 {

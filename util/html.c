@@ -3,8 +3,8 @@
  */
 #include <stdint.h>
 
-#include "html.h"
-#include "utf8.h"
+#include "yima/util/html.h"
+#include "yima/util/utf8.h"
 
 static const char *entity(uint8_t c)
 {

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "json.h"
-#include "utf8.h"
+#include "yima/util/json.h"
+#include "yima/util/utf8.h"
 
 void json_str(buf_t *b, const char *str, size_t n)
 {

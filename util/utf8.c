@@ -1,7 +1,7 @@
 /*
  * utf8.c - UTF-8 sequence validation (see utf8.h).
  */
-#include "utf8.h"
+#include "yima/util/utf8.h"
 
 size_t utf8_seq_len(const uint8_t *s, size_t n, size_t *bad)
 {

@@ -10,22 +10,10 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "buf.h"
+#include "yima/core/event_csv.h"
+#include "yima/util/buf.h"
 #include "rules.h"
-#include "yima/error.h"
-
-enum verdict verify_verdict(enum event_type type, finding_set_t f)
-{
-	bool any = false;
-	for (int i = 0; i < F_COUNT; i++) {
-		if (!(f & FINDING_BIT(i)))
-			continue;
-		if (i == F_BAD_RECORD || i == F_MALFORMED || rules_is_reject((enum finding)i, type))
-			return VERDICT_REJECT;
-		any = true;
-	}
-	return any ? VERDICT_WARN : VERDICT_ACCEPT;
-}
+#include "yima/util/error.h"
 
 void verify_input_normalize(verify_input_t *in)
 {
@@ -314,7 +302,7 @@ static int apply_one(ledger_txn_t *txn, const verify_input_t *in, const verify_c
 		rec.verdict = VERDICT_REJECT;
 	} else {
 		rec.findings = rules_evaluate(&c);
-		rec.verdict = verify_verdict(rec.type, rec.findings);
+		rec.verdict = finding_verdict(rec.type, rec.findings);
 	}
 	rec.prev_code_seq = c.st.last_seq;
 	if ((rc = fill_patient(txn, in, &rec)) < 0)
@@ -375,7 +363,7 @@ int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_
 		c.claim_left_out += prev->units;
 	}
 	out->findings = rules_evaluate(&c);
-	out->verdict = verify_verdict(in->ev.type, out->findings);
+	out->verdict = finding_verdict(in->ev.type, out->findings);
 	if (out->verdict == VERDICT_REJECT)
 		return 0;
 	if (prev == NULL) {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/audit.h"
-#include "yima/claim.h"
-#include "yima/error.h"
-#include "yima/verify.h"
+#include "yima/verifier/audit.h"
+#include "yima/verifier/claim.h"
+#include "yima/util/error.h"
+#include "yima/verifier/verify.h"
 
 /* Replay commits every so many events: bounded dirty memory. */
 #define REPLAY_BATCH 100000

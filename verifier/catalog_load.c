@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/catalog.h"
-#include "yima/csv.h"
-#include "yima/error.h"
+#include "yima/verifier/catalog.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
 
 enum { COL_PRODUCT, COL_DRUG, COL_NAME, COL_SPEC, COL_UNITS, NCOLS };
 static const char *const col_names[NCOLS] = {

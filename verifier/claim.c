@@ -14,8 +14,8 @@
 
 #include <openssl/evp.h>
 
-#include "yima/claim.h"
-#include "yima/error.h"
+#include "yima/verifier/claim.h"
+#include "yima/util/error.h"
 
 /* ---- content of a claim ----------------------------------------------------- */
 

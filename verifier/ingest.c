@@ -14,12 +14,13 @@
 
 #include <openssl/evp.h>
 
-#include "buf.h"
-#include "json.h"
-#include "yima/csv.h"
-#include "yima/error.h"
-#include "yima/ingest.h"
-#include "yima/verify.h"
+#include "yima/core/event_csv.h"
+#include "yima/util/buf.h"
+#include "yima/util/json.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
+#include "yima/verifier/ingest.h"
+#include "yima/verifier/verify.h"
 
 /* A commit every 1,000,000 rows or 256 MiB of input, whichever first.
  * Code states are keyed by code, so every batch rewrites most pages of

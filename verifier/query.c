@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
-#include "yima/error.h"
-#include "yima/query.h"
+#include "yima/util/buf.h"
+#include "yima/util/json.h"
+#include "yima/util/error.h"
+#include "yima/verifier/query.h"
 
 /* Collect the code's events, oldest first.  The slices in them point into
  * txn's snapshot. */

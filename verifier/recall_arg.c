@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
-#include "yima/code.h"
-#include "yima/error.h"
-#include "yima/recall.h"
+#include "yima/core/code.h"
+#include "yima/util/error.h"
+#include "yima/verifier/recall.h"
 
 /* A batch (AI 10) is 1-20 characters; the GS1 set is wider than what a
  * command line should carry, so printable ASCII without spaces is it. */

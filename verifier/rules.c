@@ -196,19 +196,6 @@ static const rule_fn rule_table[F_COUNT] = {
 	[F_ALREADY_HELD] = rule_already_held,
 };
 
-bool rules_is_reject(enum finding f, enum event_type t)
-{
-	switch (f) {
-	case F_UNKNOWN_PRODUCT:
-		return t == EV_DISPENSE;
-	case F_NOT_RECEIVED:
-	case F_ALREADY_HELD:
-		return false;
-	default:
-		return true;
-	}
-}
-
 finding_set_t rules_evaluate(const rule_ctx_t *c)
 {
 	finding_set_t set = 0;
@@ -219,7 +206,7 @@ finding_set_t rules_evaluate(const rule_ctx_t *c)
 			continue;
 		if (rule_table[f](c)) {
 			set |= FINDING_BIT(f);
-			reject |= rules_is_reject((enum finding)f, c->ev->type);
+			reject |= finding_is_reject((enum finding)f, c->ev->type);
 		}
 	}
 	/* "warnings beside rejects except NOT_RECEIVED" */

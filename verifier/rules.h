@@ -5,7 +5,7 @@
 #ifndef YIMA_RULES_H
 #define YIMA_RULES_H
 
-#include "yima/verify.h"
+#include "yima/verifier/verify.h"
 
 /* Everything the rules look at for one event, gathered beforehand so the
  * rules themselves are pure functions of this struct. */
@@ -31,8 +31,5 @@ finding_set_t rules_evaluate(const rule_ctx_t *c);
 
 /* The state after an accepted or warned event (spec section 4 table). */
 void rules_apply_state(const rule_ctx_t *c, code_state_t *st);
-
-/* The severity of finding f on an event of type t. */
-bool rules_is_reject(enum finding f, enum event_type t);
 
 #endif

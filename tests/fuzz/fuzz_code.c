@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/code.h"
-#include "yima/error.h"
+#include "yima/core/code.h"
+#include "yima/util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

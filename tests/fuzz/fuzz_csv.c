@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/csv.h"
-#include "yima/error.h"
-#include "yima/event.h"
+#include "yima/core/event_csv.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
+#include "yima/core/event.h"
 
 /* An invariant broke: crash loudly so libFuzzer keeps the input. */
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/error.h"
-#include "yima/wire.h"
+#include "yima/util/error.h"
+#include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

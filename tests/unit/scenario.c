@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "yima/util/buf.h"
 #include "scenario.h"
 #include "testutil.h"
-#include "yima/audit.h"
-#include "yima/catalog.h"
-#include "yima/csv.h"
-#include "yima/error.h"
-#include "yima/recall.h"
-#include "yima/verify.h"
+#include "yima/verifier/audit.h"
+#include "yima/verifier/catalog.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
+#include "yima/verifier/recall.h"
+#include "yima/verifier/verify.h"
 
 static void load_catalog(ledger_t *lg, const char *dir)
 {

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "yima/ledger.h"
+#include "yima/ledger/ledger.h"
 
 /* Catalog shared by the scenarios (spec section 2 format). */
 #define SC_CATALOG                                                        \

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "yima.pb-c.h"
-#include "yima/client.h"
-#include "yima/error.h"
+#include "yima/client/client.h"
+#include "yima/util/error.h"
 
 /* --- URLs ------------------------------------------------------------------ */
 

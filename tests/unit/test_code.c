@@ -13,8 +13,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "yima/code.h"
-#include "yima/error.h"
+#include "yima/core/code.h"
+#include "yima/util/error.h"
 
 /* A GTIN-14 with a valid check digit (4), and the same with a wrong one. */
 #define GTIN "06924174940464"

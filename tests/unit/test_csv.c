@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/csv.h"
-#include "yima/error.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IN(s) s, sizeof(s) - 1	/* a literal with its length (NULs allowed) */

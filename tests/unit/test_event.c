@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/csv.h"
-#include "yima/error.h"
-#include "yima/event.h"
+#include "yima/core/event_csv.h"
+#include "yima/util/csv.h"
+#include "yima/util/error.h"
+#include "yima/core/event.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IN(s) s, sizeof(s) - 1	/* a literal with its length (NULs allowed) */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/error.h"
-#include "yima/gen.h"
+#include "yima/util/error.h"
+#include "yima/gen/gen.h"
 #include "testutil.h"
 
 typedef struct world {

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
+#include "yima/util/buf.h"
+#include "yima/util/json.h"
 #include "scenario.h"
 #include "testutil.h"
-#include "yima/audit.h"
-#include "yima/error.h"
-#include "yima/recall.h"
+#include "yima/verifier/audit.h"
+#include "yima/util/error.h"
+#include "yima/verifier/recall.h"
 
 #define ROWS \
 	"2026-03-01T10:00:00+08:00,H1,receive," C1 ",,,,,S1\n" \

@@ -7,11 +7,11 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "buf.h"
-#include "yima/error.h"
-#include "yima/ingest.h"
-#include "yima/receipt.h"
-#include "yima/verify.h"
+#include "yima/util/buf.h"
+#include "yima/util/error.h"
+#include "yima/verifier/ingest.h"
+#include "yima/client/receipt.h"
+#include "yima/verifier/verify.h"
 
 /* The ingest line and the upload line of one verdict, side by side. */
 static void same_line(uint64_t line, const char *code, size_t code_len, enum verdict v,

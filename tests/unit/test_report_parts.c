@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "html.h"
+#include "yima/util/buf.h"
+#include "yima/util/html.h"
 #include "report_int.h"
 #include "testutil.h"
-#include "yima/error.h"
-#include "yima/ingest.h"
-#include "yima/report.h"
+#include "yima/util/error.h"
+#include "yima/verifier/ingest.h"
+#include "yima/regulator/report.h"
 
 struct esc_case {
 	char in[48];

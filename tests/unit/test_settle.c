@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "yima/error.h"
-#include "yima/settle.h"
+#include "yima/util/buf.h"
+#include "yima/util/error.h"
+#include "yima/client/claim_file.h"
 
 #define HDR "facility,settlement,time,patient,drug,code,units\n"
 #define T "2026-03-01T10:00:00+08:00"

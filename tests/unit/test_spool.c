@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "yima/error.h"
-#include "yima/spool.h"
+#include "yima/util/error.h"
+#include "yima/client/spool.h"
 
 static char *dir;
 static char why[512];

@@ -17,9 +17,9 @@
 #include "scenario.h"
 #include "testutil.h"
 #include "yima.pb-c.h"
-#include "yima/audit.h"
-#include "yima/catalog.h"
-#include "yima/ledger.h"
+#include "yima/verifier/audit.h"
+#include "yima/verifier/catalog.h"
+#include "yima/ledger/ledger.h"
 #include "yimad_harness.h"
 
 #define PB "application/x-protobuf"

@@ -1,0 +1,342 @@
+/*
+ * ledger.h - the append-only, tamper-evident LMDB ledger.
+ *
+ * One LMDB environment per ledger directory holds:
+ *   events   seq (u64 BE, 1, 2, ...) -> event record   (append-only)
+ *   admin    (after_event u64 BE, admin seq u64 BE) -> admin record
+ *            (catalog rows, recall changes, settings: append-only)
+ *   codes    canonical code -> code state (spec section 4) + history head
+ *   settle   (facility, settlement, code, seq) -> type, verdict, units
+ *   catalog  product id -> drug code, name, spec, pack units
+ *   recalls  kind + key -> ""
+ *   files    SHA-256 of an ingested file -> rows, time
+ *   claims   (facility, settlement) -> accepted yimad claim: its records
+ *            and content hash (idempotent retries, 409 on conflict)
+ *   batches  (facility, batch id) -> the records of a yimad event batch
+ *            (chained as an admin record, so audit covers it)
+ *   meta     layout version, event count, admin count, chain head
+ *
+ * Every event and admin record carries h = SHA-256(h_prev || record
+ * bytes), h_0 = 32 zero bytes, in chain order: admin records made after
+ * event k sort between events k and k+1.  Event seqs count event records
+ * only (1..N without gaps), so a seq is also "the Nth event ever
+ * recorded".  A code's history is a back-linked list through the event
+ * records (prev_code_seq), headed by the code state: no per-event index
+ * entry, so history costs 8 bytes an event and a lookup walks only that
+ * code's records.  docs/ledger.md has the byte layouts.
+ *
+ * Transactions: one write transaction at a time (LMDB's rule), any number
+ * of readers that never wait for it.  Errors inside a transaction are
+ * sticky: after the first failure every later call returns that error,
+ * so a caller checks once, at commit.
+ */
+#ifndef YIMA_LEDGER_H
+#define YIMA_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yima/core/code.h"
+#include "yima/core/event.h"
+#include "yima/core/finding.h"
+#include "yima/util/slice.h"
+
+#define LEDGER_LAYOUT 1		/* record layout version written */
+#define LEDGER_HASH_LEN 32
+#define LEDGER_MAC_LEN 32
+
+typedef struct ledger ledger_t;
+typedef struct ledger_txn ledger_txn_t;
+
+enum ledger_open_flags {
+	LEDGER_RDONLY = 1 << 0,	/* read only; the directory must exist */
+	LEDGER_CREATE = 1 << 1,	/* create the directory and key if missing */
+	LEDGER_NOSYNC = 1 << 2,	/* no fsync at commit (scratch ledgers for
+				 * audit replay, never for evidence) */
+	LEDGER_SMALL_COMMITS = 1 << 3,	/* a writer of many small commits from
+					 * several threads (yimad): no
+					 * MDB_WRITEMAP (see mapsize.c), and
+					 * one flush per commit: a commit is
+					 * durable only after the next one or
+					 * ledger_sync() (MDB_NOMETASYNC) */
+};
+
+/*
+ * Open (and with LEDGER_CREATE, initialize) the ledger in dir.  On first
+ * initialization a random patient-hash key is written to dir/patient.key
+ * (mode 0600); it is never printed.  Returns 0 with *out set, or an error
+ * with why filled.  Free with ledger_close().
+ */
+int ledger_open(const char *dir, unsigned flags, ledger_t **out,
+		char *why, size_t whylen);
+void ledger_close(ledger_t *lg);
+const char *ledger_dir(const ledger_t *lg);
+
+/* Flush every committed transaction to disk (LEDGER_SMALL_COMMITS:
+ * what makes the last commit durable).  Returns 0 or YIMA_EIO. */
+int ledger_sync(ledger_t *lg);
+
+/* Begin a transaction (write or read-only).  Returns 0 or an error. */
+int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out);
+/* Commit (durably, unless LEDGER_NOSYNC) and free.  If an earlier call in
+ * the transaction failed, aborts instead and returns that error. */
+int ledger_txn_commit(ledger_txn_t *txn);
+/* Abort and free; NULL is a no-op. */
+void ledger_txn_abort(ledger_txn_t *txn);
+/* The sticky error of txn (0 if none). */
+int ledger_txn_err(const ledger_txn_t *txn);
+ledger_t *ledger_txn_ledger(const ledger_txn_t *txn);
+
+/* Counters and chain head as seen by txn. */
+uint64_t ledger_event_count(const ledger_txn_t *txn);
+uint64_t ledger_admin_count(const ledger_txn_t *txn);
+void ledger_head(const ledger_txn_t *txn, uint8_t head[LEDGER_HASH_LEN]);
+
+/* Keyed hash of a patient id with the ledger's key (HMAC-SHA256). */
+int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n,
+		       uint8_t mac[LEDGER_MAC_LEN]);
+
+/* ---- event records ---------------------------------------------------- */
+
+enum rec_status {
+	REC_OK = 0,		/* the code normalized; fields are the event */
+	REC_MALFORMED = 1,	/* code did not normalize: code = raw field */
+	REC_BAD = 2,		/* the row broke section 3: raw row kept */
+};
+
+/* Records of a yimad settlement claim (spec section 6): its codes are
+ * consecutive records, the last one marked; a claim rejected as a whole
+ * has every record marked void (rejected, no state change, even for a
+ * code that had no finding of its own).  Audit replays them as one. */
+enum ledger_claim_flags {
+	LEDGER_CLAIM_ITEM = 1,
+	LEDGER_CLAIM_LAST = 2,
+	LEDGER_CLAIM_VOID = 4,
+};
+
+/* An event record, decoded.  Slices point into the transaction's snapshot
+ * (valid until the transaction ends) or, when filled by a caller for
+ * ledger_event_append(), into the caller's memory. */
+typedef struct ledger_event {
+	uint64_t seq;			/* set by append */
+	enum rec_status status;
+	enum event_type type;
+	yima_time_t time;
+	yima_slice_t facility;
+	yima_slice_t code;		/* canonical, or raw when malformed */
+	yima_slice_t drug;
+	yima_slice_t settlement;
+	yima_slice_t counterparty;
+	yima_slice_t batch;		/* AI 10 of the scan, may be empty */
+	bool has_expiry;
+	uint16_t exp_year;
+	uint8_t exp_month, exp_day;
+	bool has_qty;
+	uint64_t qty;			/* as given (has_qty) */
+	uint64_t units;			/* dispense/refund: qty, or pack units
+					 * when qty was empty; 0 if unknown */
+	bool has_patient;
+	uint8_t patient_mac[LEDGER_MAC_LEN];
+	enum verdict verdict;
+	finding_set_t findings;
+	uint64_t prev_code_seq;		/* previous event of the same code */
+	unsigned claim;			/* enum ledger_claim_flags */
+	yima_slice_t reason;		/* BAD_RECORD / MALFORMED reason */
+	yima_slice_t raw;		/* REC_BAD: the row, at most 4 KiB */
+	uint8_t hash[LEDGER_HASH_LEN];	/* set by append / decode */
+} ledger_event_t;
+
+/* Append ev as the next event record: assigns ev->seq, chains and stores
+ * ev->hash.  The caller sets prev_code_seq (see ledger_code_put()). */
+int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev);
+
+/* Read event seq.  Returns 0, YIMA_ENOTFOUND or YIMA_ECORRUPT. */
+int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev);
+
+/* Call fn for every event record from seq `from` on, in seq order (a
+ * sequential scan).  fn returns 0 to go on, 1 to stop, <0 to fail. */
+typedef int (*event_fn)(void *arg, const ledger_event_t *ev);
+int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg);
+
+/* Encode / decode (used by append, get, and audit's byte comparison).
+ * ledger_event_encode() appends the record bytes without the hash. */
+struct buf;
+int ledger_event_encode(const ledger_event_t *ev, struct buf *out);
+int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev);
+
+/* ---- per-code state (spec section 4) -------------------------------- */
+
+typedef struct code_state {
+	bool applied;		/* an accepted or warned event has set it */
+	bool destroyed;
+	bool units_known;	/* false: product not in catalog when the
+				 * code was first seen */
+	uint64_t units_left;
+	uint64_t pack_units;	/* units of the whole pack, when known */
+	char holder[FACILITY_MAX + 1];		/* "" = none */
+	char in_transit_to[FACILITY_MAX + 1];	/* "" = none */
+	char dispensed_at[FACILITY_MAX + 1];	/* "" = none */
+	uint64_t last_seq;	/* newest event of this code, 0 = none */
+	uint64_t events;	/* event records naming this code */
+	/* Where dispenses of it were recorded (any verdict): the first
+	 * facility, and whether another one followed.  Lets reconciliation
+	 * answer RESOLD_ELSEWHERE without walking the history. */
+	char sold_at[FACILITY_MAX + 1];
+	bool sold_elsewhere_too;
+} code_state_t;
+
+/* Get the state of a canonical code.  Returns 0, or YIMA_ENOTFOUND with
+ * *st zeroed (a code never seen). */
+int ledger_code_get(ledger_txn_t *txn, const char *canon, size_t n, code_state_t *st);
+int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_state_t *st);
+
+/* ---- settlement index ---------------------------------------------------- */
+
+typedef struct settle_entry {
+	uint64_t seq;
+	enum event_type type;		/* EV_DISPENSE or EV_REFUND */
+	enum verdict verdict;
+	uint64_t units;
+} settle_entry_t;
+
+int ledger_settle_put(ledger_txn_t *txn, yima_slice_t facility,
+		      yima_slice_t settlement, yima_slice_t code,
+		      const settle_entry_t *e);
+
+/* Call fn for every entry of (facility, settlement[, code]) in seq order;
+ * an empty code slice means every code of the settlement.  fn returns 0 to
+ * go on, 1 to stop, <0 to fail with that error. */
+typedef int (*settle_fn)(void *arg, yima_slice_t code, const settle_entry_t *e);
+int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t facility,
+		       yima_slice_t settlement, yima_slice_t code,
+		       settle_fn fn, void *arg);
+
+/* ---- yimad claims and batches ------------------------------------------ */
+
+/* An accepted settlement claim: records first_seq .. first_seq+count-1. */
+typedef struct claim_entry {
+	uint64_t first_seq;
+	uint64_t count;
+	uint8_t content[LEDGER_HASH_LEN];	/* SHA-256 of what was claimed */
+} claim_entry_t;
+
+int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     claim_entry_t *e);
+int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+		     const claim_entry_t *e);
+
+#define LEDGER_BATCH_ID_MAX 128
+
+/* An event batch received by yimad: records first_seq .. +count-1. */
+typedef struct batch_entry {
+	uint64_t first_seq;
+	uint64_t count;
+} batch_entry_t;
+
+int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     batch_entry_t *e);
+/* Record that the batch (facility, id) became these records: an admin
+ * record in the chain plus the lookup entry. */
+int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
+		     const batch_entry_t *e);
+
+/* ---- catalog (spec section 2) ------------------------------------------- */
+
+typedef struct catalog_entry {
+	char product[CODE_PRODUCT_MAX + 1];
+	char drug[33];
+	uint64_t pack_units;
+	yima_slice_t name;
+	yima_slice_t spec;
+} catalog_entry_t;
+
+/* Look up a product.  name and spec point into the snapshot: valid until
+ * the next write in txn or its end. */
+int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n,
+		       catalog_entry_t *e);
+/* The same without name and spec, served from a per-transaction cache:
+ * the verifier's lookup, once per event. */
+int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n,
+			  catalog_entry_t *e);
+/* Insert or replace a catalog row; chained as an admin record. */
+int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e);
+
+/* ---- recall list -------------------------------------------------------- */
+
+enum recall_kind {
+	RECALL_CODE = 1,	/* key: canonical code */
+	RECALL_PRODUCT = 2,	/* key: product id */
+	RECALL_BATCH = 3,	/* key: product id ":" batch */
+};
+
+/* Add or remove (chained as admin records).  Adding an existing entry or
+ * removing a missing one returns YIMA_EEXIST / YIMA_ENOTFOUND and records
+ * nothing. */
+int ledger_recall_add(ledger_txn_t *txn, enum recall_kind k, const char *key, size_t n);
+int ledger_recall_remove(ledger_txn_t *txn, enum recall_kind k, const char *key, size_t n);
+/* True if the code, its product, or product + batch is recalled. */
+int ledger_recall_match(ledger_txn_t *txn, const code_t *c, bool *hit);
+typedef int (*recall_fn)(void *arg, enum recall_kind k, yima_slice_t key);
+int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg);
+
+/* ---- settings chained with the events --------------------------------- */
+
+/* The refund window in force (days), as last recorded; 10 if never set. */
+uint32_t ledger_refund_window(ledger_txn_t *txn);
+/* Record a new refund window if it differs from the one in force. */
+int ledger_refund_window_set(ledger_txn_t *txn, uint32_t days);
+
+/* ---- admin records and walking the chain ------------------------------- */
+
+enum admin_kind {
+	ADMIN_CATALOG = 2,
+	ADMIN_RECALL_ADD = 3,
+	ADMIN_RECALL_REMOVE = 4,
+	ADMIN_REFUND_WINDOW = 5,
+	ADMIN_BATCH = 6,
+};
+
+/* An admin record, decoded (slices point into the snapshot). */
+typedef struct ledger_admin {
+	uint64_t after_event;		/* made after this many events */
+	uint64_t seq;			/* 1, 2, ... among admin records */
+	enum admin_kind kind;
+	catalog_entry_t cat;		/* ADMIN_CATALOG */
+	enum recall_kind recall;	/* ADMIN_RECALL_* */
+	yima_slice_t key;
+	uint32_t days;			/* ADMIN_REFUND_WINDOW */
+	yima_slice_t facility;		/* ADMIN_BATCH (id in key) */
+	batch_entry_t batch;
+	uint8_t hash[LEDGER_HASH_LEN];
+} ledger_admin_t;
+
+typedef struct ledger_walk_fns {
+	/* ev->seq and ev->hash set; return 0 to go on, <0 to stop */
+	int (*event)(void *arg, const ledger_event_t *ev);
+	int (*admin)(void *arg, const ledger_admin_t *a);
+} ledger_walk_fns_t;
+
+/*
+ * Walk every chained record in chain order, recomputing the hash chain
+ * from h_0 and checking sequence numbers and the stored counters and head.
+ * Calls fns for each record after it checked.  Returns 0; YIMA_EMISMATCH
+ * or YIMA_ECORRUPT with why naming the first broken record; or the error
+ * a callback returned.  *records gets the number of event records.
+ */
+int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg,
+		      uint64_t *records, char *why, size_t whylen);
+
+/* Compare the derived tables (codes, settle, catalog, recalls) of two
+ * ledgers key by key.  Returns 0 if identical, YIMA_EMISMATCH with why
+ * naming the first difference, or an error. */
+int ledger_tables_compare(ledger_txn_t *stored, ledger_txn_t *replayed, char *why, size_t whylen);
+
+/* ---- ingested files ----------------------------------------------------- */
+
+/* How far a file (by SHA-256) was ingested: rows committed, and whether
+ * the whole file was.  Returns 0 or YIMA_ENOTFOUND. */
+int ledger_file_get(ledger_txn_t *txn, const uint8_t sha[32], uint64_t *rows, bool *complete);
+int ledger_file_mark(ledger_txn_t *txn, const uint8_t sha[32], uint64_t rows, bool complete);
+
+#endif

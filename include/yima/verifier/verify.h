@@ -1,0 +1,89 @@
+/*
+ * verify.h - the verifier: findings of spec section 4 for one event, and
+ * applying the event to the ledger.
+ *
+ * Callable for one event or many inside one write transaction (ingest
+ * batches, a settlement claim's items): each call sees the effect of the
+ * ones before it in the same transaction.
+ */
+#ifndef YIMA_VERIFY_H
+#define YIMA_VERIFY_H
+
+#include "yima/core/code.h"
+#include "yima/util/csv.h"
+#include "yima/core/event.h"
+#include "yima/core/finding.h"
+#include "yima/ledger/ledger.h"
+
+#define VERIFY_REASON_MAX 256
+
+/* One event ready for the rules: parsed, its code normalized. */
+typedef struct verify_input {
+	int status;		/* 0, YIMA_EBADRECORD or YIMA_EMALFORMED */
+	event_t ev;		/* valid unless YIMA_EBADRECORD */
+	code_t code;		/* valid when status == 0 */
+	char reason[VERIFY_REASON_MAX];	/* why BAD_RECORD / MALFORMED */
+	yima_slice_t raw;	/* YIMA_EBADRECORD: the raw row */
+	yima_slice_t row_patient;	/* YIMA_EBADRECORD: the 8th field, if
+					 * any, masked in the stored raw row */
+	yima_slice_t out_code;	/* what ingest prints as "code": the raw
+				 * field (4th) until normalized */
+	bool raw_masked;	/* replay: raw already has its patient masked */
+	bool has_patient_mac;	/* replay: the stored HMAC, not ev.patient */
+	uint8_t patient_mac[LEDGER_MAC_LEN];
+} verify_input_t;
+
+typedef struct verify_result {
+	uint64_t seq;			/* ledger sequence of the record */
+	enum verdict verdict;
+	finding_set_t findings;
+	uint8_t hash[LEDGER_HASH_LEN];	/* chain hash of the record */
+} verify_result_t;
+
+/* Parse a CSV data row and normalize its code into *in (no ledger access).
+ * Never fails: a bad row or code is recorded in in->status/reason. */
+void verify_input_from_row(const csv_row_t *row, verify_input_t *in);
+
+/* Normalize in->ev.code (status must be 0 on entry; sets MALFORMED). */
+void verify_input_normalize(verify_input_t *in);
+
+/*
+ * Evaluate the rules for in against the ledger as txn sees it, append the
+ * event record (every event gets one: accepted, warned or rejected) and,
+ * unless rejected, apply the state change of spec section 4.  Returns 0
+ * with *out filled, or a ledger error (the transaction is then failed).
+ */
+int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out);
+
+/*
+ * Settlement claims (yimad, spec section 6) are checked before anything is
+ * written, so that a claim with a rejected code changes nothing:
+ * verify_evaluate() gives a code's verdict as if the claim's earlier
+ * codes had been applied (the overlay carries their effect), reading the
+ * ledger only.  Then every code is recorded with verify_apply_claim():
+ * applied, or, when the claim is rejected, as a void attempt with the
+ * findings the evaluation gave.
+ */
+struct verify_seen {
+	char canon[CODE_CANON_MAX + 1];
+	size_t canon_len;
+	code_state_t st;	/* state after the claim's codes so far */
+	uint64_t units;		/* units they dispensed */
+};
+
+typedef struct verify_overlay {
+	size_t n, cap;
+	struct verify_seen *seen;	/* cap entries, caller's memory */
+} verify_overlay_t;
+
+typedef struct verify_claim_mark {
+	unsigned flags;			/* enum ledger_claim_flags */
+	finding_set_t findings;		/* LEDGER_CLAIM_VOID: as evaluated */
+} verify_claim_mark_t;
+
+int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_t *ov,
+		    verify_result_t *out);
+int verify_apply_claim(ledger_txn_t *txn, const verify_input_t *in,
+		       const verify_claim_mark_t *mark, verify_result_t *out);
+
+#endif

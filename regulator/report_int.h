@@ -1,0 +1,52 @@
+/*
+ * report_int.h - what the evidence report's parts share (private to
+ * verifier/report*.c): the counters the first pass fills, and the page
+ * sections drawn from them.
+ */
+#ifndef YIMA_REPORT_INT_H
+#define YIMA_REPORT_INT_H
+
+#include <stdint.h>
+
+#include "yima/util/buf.h"
+#include "yima/regulator/report.h"
+
+/* One product's findings; id "" marks a free slot. */
+typedef struct report_product {
+	char id[CODE_PRODUCT_MAX + 1];
+	uint64_t flagged;		/* flagged events of it */
+	uint64_t findings;		/* findings on them */
+} report_product_t;
+
+typedef struct report_agg {
+	uint64_t events, flagged;
+	uint64_t by_type[EV_DESTROY + 1];
+	uint64_t by_verdict[VERDICT_REJECT + 1];
+	uint64_t by_finding[F_COUNT];
+
+	/* the chart: bar b covers local days first_day + b * days_per_bar
+	 * onwards, days counted in offset_min (the offset of `from`) */
+	int64_t first_day;
+	int16_t offset_min;
+	uint32_t days_per_bar, nbars;
+	uint64_t bars[REPORT_CHART_BARS][F_COUNT];
+
+	/* products: open addressing, at most half full */
+	report_product_t *products;
+	size_t cap, nproducts;
+	uint64_t other_flagged, other_findings;	/* past REPORT_PRODUCTS_MAX */
+	uint64_t no_product;			/* flagged with a malformed code */
+
+	uint64_t first_seq, last_seq;		/* of the flagged events */
+} report_agg_t;
+
+/* The local day number (days since 1970-01-01) of t in offset_min. */
+int64_t report_local_day(const yima_time_t *t, int16_t offset_min);
+
+/* Append the findings-over-time chart (an <svg> and its legend). */
+void report_chart(buf_t *b, const report_agg_t *a);
+
+/* Colour of a finding in the chart and legend ("#rrggbb"). */
+const char *report_finding_colour(enum finding f);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * wire.c - protobuf requests to verify inputs, results to protobuf
+ * answers (see wire.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yima/util/buf.h"
+#include "yima/util/error.h"
+#include "wire.h"
+
+/* ---- arena ------------------------------------------------------------------ */
+
+struct wire_chunk {
+	struct wire_chunk *next;
+	max_align_t data[];
+};
+
+static void *arena_alloc(wire_arena_t *a, size_t n)
+{
+	struct wire_chunk *c;
+
+	if (n > SIZE_MAX - sizeof *c)
+		return NULL;
+	if ((c = calloc(1, sizeof *c + n)) == NULL)
+		return NULL;
+	c->next = a->head;
+	a->head = c;
+	return c->data;
+}
+
+static void *arena_array(wire_arena_t *a, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	return arena_alloc(a, n * size);
+}
+
+void wire_arena_free(wire_arena_t *a)
+{
+	struct wire_chunk *c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+/* The row as CSV (RFC 4180 quoting), kept as a BAD_RECORD's evidence. */
+static yima_slice_t render_row(wire_arena_t *a, const yima_slice_t *f, size_t nf)
+{
+	size_t cap = 1;
+	char *p, *o;
+
+	for (size_t i = 0; i < nf; i++) {
+		size_t n = f[i].n < CSV_RAW_KEEP ? f[i].n : CSV_RAW_KEEP;
+		cap += 2 * n + 3;
+	}
+	if ((p = arena_alloc(a, cap)) == NULL)
+		return yima_slice("", 0);
+	o = p;
+	for (size_t i = 0; i < nf; i++) {
+		size_t n = f[i].n < CSV_RAW_KEEP ? f[i].n : CSV_RAW_KEEP;
+		bool quote = memchr(f[i].p, ',', n) || memchr(f[i].p, '"', n) ||
+			     memchr(f[i].p, '\n', n) || memchr(f[i].p, '\r', n);
+		if (i > 0)
+			*o++ = ',';
+		if (quote)
+			*o++ = '"';
+		for (size_t j = 0; j < n; j++) {
+			if (f[i].p[j] == '"')
+				*o++ = '"';
+			*o++ = f[i].p[j];
+		}
+		if (quote)
+			*o++ = '"';
+	}
+	size_t len = (size_t)(o - p);
+	return yima_slice(p, len < CSV_RAW_KEEP ? len : CSV_RAW_KEEP);
+}
+
+static yima_slice_t sl(const char *s)
+{
+	return s ? yima_slice_cstr(s) : yima_slice("", 0);
+}
+
+/* Nine fields as a CSV data row, through the same parser as a file's. */
+static void input_from_fields(wire_arena_t *a, const yima_slice_t *f, verify_input_t *in)
+{
+	csv_row_t row;
+
+	memset(&row, 0, sizeof row);
+	row.number = 2;
+	row.line = 2;
+	row.nfields = EVENT_NCOLUMNS;
+	row.field = f;
+	row.limit = CSV_ROW_MAX_DEFAULT;
+	verify_input_from_row(&row, in);
+	if (in->status == YIMA_EBADRECORD)
+		in->raw = render_row(a, f, EVENT_NCOLUMNS);
+}
+
+static char *arena_copy(wire_arena_t *a, const void *p, size_t n)
+{
+	char *c = arena_alloc(a, n + 1);
+	if (c != NULL && n > 0)
+		memcpy(c, p, n);
+	return c;
+}
+
+/* A row the client could not split into nine fields travels as bytes: it
+ * is split here by the CSV reader, so its reason is the one ingest gives. */
+static int input_from_raw(wire_arena_t *a, const ProtobufCBinaryData *raw, verify_input_t *in)
+{
+	size_t n = raw->len < CSV_RAW_KEEP ? raw->len : CSV_RAW_KEEP;
+	char *copy = arena_copy(a, raw->data, n);
+	csv_reader_t *r = NULL;
+	csv_row_t row;
+	char why[128];
+	FILE *fp;
+	int rc;
+
+	if (copy == NULL)
+		return YIMA_ENOMEM;
+	memset(in, 0, sizeof *in);
+	in->status = YIMA_EBADRECORD;
+	in->raw = yima_slice(copy, n);
+	snprintf(in->reason, sizeof in->reason, "row is not nine fields");
+	if (n == 0 || (fp = fmemopen(copy, n, "r")) == NULL)
+		return 0;
+	if (csv_reader_new(fp, CSV_ROW_MAX_DEFAULT, &r) == 0 &&
+	    csv_reader_next(r, &row, why, sizeof why) == 1 && !row.overlong) {
+		yima_slice_t *f = arena_array(a, row.nfields ? row.nfields : 1, sizeof *f);
+		rc = f ? 0 : YIMA_ENOMEM;
+		for (size_t i = 0; rc == 0 && i < row.nfields; i++) {
+			char *p = arena_copy(a, row.field[i].p, row.field[i].n);
+			if (p == NULL)
+				rc = YIMA_ENOMEM;
+			else
+				f[i] = yima_slice(p, row.field[i].n);
+		}
+		if (rc == 0) {
+			row.field = f;
+			row.raw = in->raw;
+			verify_input_from_row(&row, in);
+			if (in->status == YIMA_EBADRECORD)
+				in->raw = yima_slice(copy, n);
+		}
+	}
+	csv_reader_free(r);
+	fclose(fp);
+	return 0;
+}
+
+int wire_batch_inputs(const Yima__V1__EventBatch *b, wire_arena_t *a, wire_inputs_t *out)
+{
+	out->n = b->n_events;
+	out->in = arena_array(a, out->n ? out->n : 1, sizeof *out->in);
+	if (out->in == NULL)
+		return YIMA_ENOMEM;
+	for (size_t i = 0; i < b->n_events; i++) {
+		const Yima__V1__Event *e = b->events[i];
+		if (e->raw.len > 0) {
+			if (input_from_raw(a, &e->raw, &out->in[i]) < 0)
+				return YIMA_ENOMEM;
+			continue;
+		}
+		yima_slice_t *f = arena_array(a, EVENT_NCOLUMNS, sizeof *f);
+		if (f == NULL)
+			return YIMA_ENOMEM;
+		f[0] = sl(e->time);
+		f[1] = sl(e->facility);
+		f[2] = sl(e->type);
+		f[3] = sl(e->code);
+		f[4] = sl(e->drug);
+		f[5] = sl(e->qty);
+		f[6] = sl(e->settlement);
+		f[7] = sl(e->patient);
+		f[8] = sl(e->counterparty);
+		input_from_fields(a, f, &out->in[i]);
+	}
+	return 0;
+}
+
+size_t wire_claim_ncodes(const Yima__V1__Claim *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_items; i++) {
+		if (c->items[i]->n_codes > SIZE_MAX - n)
+			return SIZE_MAX;
+		n += c->items[i]->n_codes;
+	}
+	return n;
+}
+
+int wire_claim_inputs(const Yima__V1__Claim *c, wire_arena_t *a, wire_inputs_t *out)
+{
+	size_t k = 0;
+
+	out->n = wire_claim_ncodes(c);
+	out->in = arena_array(a, out->n ? out->n : 1, sizeof *out->in);
+	if (out->in == NULL)
+		return YIMA_ENOMEM;
+	for (size_t i = 0; i < c->n_items; i++) {
+		const Yima__V1__ClaimItem *it = c->items[i];
+		for (size_t j = 0; j < it->n_codes; j++, k++) {
+			const Yima__V1__ClaimCode *cc = it->codes[j];
+			yima_slice_t *f = arena_array(a, EVENT_NCOLUMNS, sizeof *f);
+			char *units = arena_alloc(a, 24);
+			if (f == NULL || units == NULL)
+				return YIMA_ENOMEM;
+			if (cc->units > 0)
+				snprintf(units, 24, "%" PRIu64, (uint64_t)cc->units);
+			f[0] = sl(c->time);
+			f[1] = sl(c->facility);
+			f[2] = yima_slice_cstr("dispense");
+			f[3] = sl(cc->code);
+			f[4] = sl(it->drug);
+			f[5] = yima_slice_cstr(units);
+			f[6] = sl(c->settlement);
+			f[7] = sl(c->patient);
+			f[8] = yima_slice("", 0);
+			input_from_fields(a, f, &out->in[k]);
+		}
+	}
+	return 0;
+}
+
+/* ---- answers -------------------------------------------------------------------- */
+
+static Yima__V1__Verdict verdict_wire(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_ACCEPT:
+		return YIMA__V1__VERDICT__ACCEPT;
+	case VERDICT_WARN:
+		return YIMA__V1__VERDICT__WARN;
+	default:
+		return YIMA__V1__VERDICT__REJECT;
+	}
+}
+
+static char *arena_str(wire_arena_t *a, yima_slice_t s)
+{
+	return arena_copy(a, s.p, s.n);
+}
+
+static int findings_wire(wire_arena_t *a, finding_set_t f, size_t *n, char ***names)
+{
+	*n = 0;
+	*names = arena_array(a, F_COUNT, sizeof **names);
+	if (*names == NULL)
+		return YIMA_ENOMEM;
+	for (int i = 0; i < F_COUNT; i++)
+		if (f & FINDING_BIT(i))
+			(*names)[(*n)++] = (char *)finding_name((enum finding)i);
+	return 0;
+}
+
+static int pack(const ProtobufCMessage *m, buf_t *out)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	if (!buf_reserve(out, n))
+		return YIMA_ENOMEM;
+	protobuf_c_message_pack(m, out->p + out->len);
+	out->len += n;
+	return 0;
+}
+
+static int verdicts_wire(wire_arena_t *a, const claim_outcome_t *o, size_t *n,
+			 Yima__V1__EventVerdict ***out)
+{
+	Yima__V1__EventVerdict *v = arena_array(a, o->n ? o->n : 1, sizeof *v);
+	*out = arena_array(a, o->n ? o->n : 1, sizeof **out);
+	*n = o->n;
+	if (v == NULL || *out == NULL)
+		return YIMA_ENOMEM;
+	for (size_t i = 0; i < o->n; i++) {
+		const claim_code_result_t *c = &o->codes[i];
+		yima__v1__event_verdict__init(&v[i]);
+		v[i].seq = c->r.seq;
+		v[i].verdict = verdict_wire(c->r.verdict);
+		if ((v[i].code = arena_str(a, c->code)) == NULL ||
+		    (v[i].reason = arena_str(a, c->reason)) == NULL ||
+		    findings_wire(a, c->r.findings, &v[i].n_findings, &v[i].findings) < 0)
+			return YIMA_ENOMEM;
+		(*out)[i] = &v[i];
+	}
+	return 0;
+}
+
+static void receipt_wire(const claim_outcome_t *o, Yima__V1__Receipt *r)
+{
+	yima__v1__receipt__init(r);
+	r->first_seq = o->first_seq;
+	r->last_seq = o->last_seq;
+	r->chain_hash.data = (uint8_t *)o->head;
+	r->chain_hash.len = LEDGER_HASH_LEN;
+	r->replayed = o->status == CLAIM_REPLAYED;
+}
+
+int wire_pack_batch_receipt(const char *batch_id, const claim_outcome_t *o, buf_t *out)
+{
+	Yima__V1__BatchReceipt m = YIMA__V1__BATCH_RECEIPT__INIT;
+	Yima__V1__Receipt r;
+	wire_arena_t a = { NULL };
+	int rc;
+
+	receipt_wire(o, &r);
+	m.batch_id = (char *)batch_id;
+	m.receipt = &r;
+	if ((rc = verdicts_wire(&a, o, &m.n_verdicts, &m.verdicts)) == 0)
+		rc = pack(&m.base, out);
+	wire_arena_free(&a);
+	return rc;
+}
+
+int wire_pack_claim_verdict(const char *settlement, bool dry_run, const claim_outcome_t *o,
+			    buf_t *out)
+{
+	Yima__V1__ClaimVerdict m = YIMA__V1__CLAIM_VERDICT__INIT;
+	Yima__V1__Receipt r;
+	wire_arena_t a = { NULL };
+	int rc;
+
+	m.settlement = (char *)settlement;
+	m.verdict = verdict_wire(o->verdict);
+	m.dry_run = dry_run;
+	if (!dry_run) {
+		receipt_wire(o, &r);
+		m.receipt = &r;
+	}
+	if ((rc = verdicts_wire(&a, o, &m.n_codes, &m.codes)) == 0)
+		rc = pack(&m.base, out);
+	wire_arena_free(&a);
+	return rc;
+}
+
+int wire_pack_error(unsigned status, const char *reason, const char *message, buf_t *out)
+{
+	Yima__V1__Error m = YIMA__V1__ERROR__INIT;
+
+	m.status = status;
+	m.reason = (char *)reason;
+	m.message = (char *)message;
+	return pack(&m.base, out);
+}
+
+/* ---- running a request ------------------------------------------------------------ */
+
+static void count_outcome(const claim_outcome_t *o, wire_answer_t *ans)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		ans->verdicts[o->codes[i].r.verdict]++;
+		for (int f = 0; f < F_COUNT; f++)
+			if (o->codes[i].r.findings & FINDING_BIT(f))
+				ans->findings[f]++;
+	}
+}
+
+/* Room for n per-code results (claim_batch() may grow it). */
+static int outcome_init(claim_outcome_t *o, size_t n)
+{
+	memset(o, 0, sizeof *o);
+	o->n = n;
+	o->codes = calloc(n ? n : 1, sizeof *o->codes);
+	return o->codes ? 0 : YIMA_ENOMEM;
+}
+
+int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, buf_t *out,
+		wire_answer_t *ans)
+{
+	wire_arena_t a = { NULL };
+	wire_inputs_t in;
+	claim_outcome_t o = { 0 };
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if ((rc = wire_claim_inputs(cl, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
+		goto free_all;
+	rc = claim_settle(txn, sl(cl->facility), sl(cl->settlement), in.in, in.n, dry_run, &o);
+	if (rc < 0)
+		goto free_all;
+	ans->status = o.status;
+	if (o.status == CLAIM_CONFLICT)
+		goto free_all;
+	if (o.status == CLAIM_RECORDED && !dry_run)
+		count_outcome(&o, ans);
+	rc = wire_pack_claim_verdict(cl->settlement, dry_run, &o, out);
+free_all:
+	free(o.codes);
+	wire_arena_free(&a);
+	return rc;
+}
+
+int wire_batch(ledger_txn_t *txn, const char *facility, const Yima__V1__EventBatch *b,
+	       buf_t *out, wire_answer_t *ans)
+{
+	wire_arena_t a = { NULL };
+	wire_inputs_t in;
+	claim_outcome_t o = { 0 };
+	int rc;
+
+	memset(ans, 0, sizeof *ans);
+	if ((rc = wire_batch_inputs(b, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
+		goto free_all;
+	if ((rc = claim_batch(txn, sl(facility), sl(b->batch_id), in.in, in.n, &o)) < 0)
+		goto free_all;
+	ans->status = o.status;
+	if (o.status == CLAIM_RECORDED)
+		count_outcome(&o, ans);
+	rc = wire_pack_batch_receipt(b->batch_id, &o, out);
+free_all:
+	free(o.codes);
+	wire_arena_free(&a);
+	return rc;
+}
+
+/* ---- code history and public view ----------------------------------------------- */
+
+static bool applied(const ledger_event_t *e)
+{
+	return e->status == REC_OK && e->verdict != VERDICT_REJECT;
+}
+
+/* A facility "handled" a code when it has an applied event of it: a
+ * rejected attempt does not open another facility's history to it. */
+bool wire_history_has_facility(const query_t *q, const char *facility)
+{
+	for (size_t i = 0; i < q->h.n; i++)
+		if (applied(&q->h.ev[i]) && yima_slice_eq_cstr(q->h.ev[i].facility, facility))
+			return true;
+	return false;
+}
+
+/* Recalled: the code, its product, or the product with a batch it was
+ * scanned with (the one in the URL, or any recorded in its history). */
+static int recalled_any(ledger_txn_t *txn, const query_t *q, bool *hit)
+{
+	code_t c = q->code;
+	int rc;
+
+	if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
+		return rc;
+	for (size_t i = 0; i < q->h.n; i++) {
+		const ledger_event_t *e = &q->h.ev[i];
+		if (e->status != REC_OK || e->batch.n == 0 || e->batch.n > CODE_BATCH_MAX)
+			continue;
+		memcpy(c.batch, e->batch.p, e->batch.n);
+		c.batch[e->batch.n] = '\0';
+		c.batch_len = e->batch.n;
+		if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
+			return rc;
+	}
+	return 0;
+}
+
+int wire_pack_history(const query_t *q, buf_t *out)
+{
+	Yima__V1__CodeHistory m = YIMA__V1__CODE_HISTORY__INIT;
+	Yima__V1__CodeState st = YIMA__V1__CODE_STATE__INIT;
+	wire_arena_t a = { NULL };
+	size_t n = q->h.n;
+	Yima__V1__HistoryEntry *h = arena_array(&a, n ? n : 1, sizeof *h);
+	Yima__V1__HistoryEntry **hp = arena_array(&a, n ? n : 1, sizeof *hp);
+	char (*times)[40] = arena_array(&a, n ? n : 1, sizeof *times);
+	int rc = YIMA_ENOMEM;
+
+	if (h == NULL || hp == NULL || times == NULL)
+		goto free_arena;
+	m.code = (char *)q->code.canon;
+	m.product = (char *)q->code.product;
+	m.drug = q->in_catalog ? (char *)q->cat.drug : "";
+	st.holder = (char *)q->st.holder;
+	st.in_transit_to = (char *)q->st.in_transit_to;
+	st.units_known = q->st.units_known;
+	st.units_left = q->st.units_left;
+	st.dispensed_at = (char *)q->st.dispensed_at;
+	st.destroyed = q->st.destroyed;
+	m.state = &st;
+	for (size_t i = 0; i < n; i++) {
+		const ledger_event_t *e = &q->h.ev[i];
+		yima__v1__history_entry__init(&h[i]);
+		h[i].seq = e->seq;
+		yima_time_format(&e->time, times[i], sizeof times[i]);
+		h[i].time = times[i];
+		h[i].type = (char *)(event_type_name(e->type) ? event_type_name(e->type) : "");
+		h[i].has_units = (e->type == EV_DISPENSE || e->type == EV_REFUND) && e->units > 0;
+		h[i].units = e->units;
+		h[i].verdict = verdict_wire(e->verdict);
+		h[i].chain_hash.data = (uint8_t *)e->hash;
+		h[i].chain_hash.len = LEDGER_HASH_LEN;
+		if ((h[i].facility = arena_str(&a, e->facility)) == NULL ||
+		    (h[i].settlement = arena_str(&a, e->settlement)) == NULL ||
+		    findings_wire(&a, e->findings, &h[i].n_findings, &h[i].findings) < 0)
+			goto free_arena;
+		hp[i] = &h[i];
+	}
+	m.n_history = n;
+	m.history = hp;
+	rc = pack(&m.base, out);
+free_arena:
+	wire_arena_free(&a);
+	return rc;
+}
+
+/* Units refunded (applied) against the dispense at index d: refunds of
+ * the same facility and settlement after it. */
+static uint64_t refunded_against(const query_t *q, size_t d)
+{
+	const ledger_event_t *disp = &q->h.ev[d];
+	uint64_t r = 0;
+
+	for (size_t i = d + 1; i < q->h.n; i++) {
+		const ledger_event_t *e = &q->h.ev[i];
+		if (e->type == EV_REFUND && applied(e) && yima_slice_eq(e->facility, disp->facility) &&
+		    yima_slice_eq(e->settlement, disp->settlement))
+			r += e->units;
+	}
+	return r;
+}
+
+static bool seen_facility(const query_t *q, size_t upto, yima_slice_t f)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (applied(&q->h.ev[i]) && yima_slice_eq(q->h.ev[i].facility, f))
+			return true;
+	return false;
+}
+
+static const char *public_status(const query_t *q, bool recalled)
+{
+	const code_state_t *st = &q->st;
+
+	if (st->destroyed)
+		return "destroyed";
+	if (recalled)
+		return "recalled";
+	if (st->units_known) {
+		if (st->units_left == 0)
+			return "dispensed";
+		if (st->units_left < st->pack_units)
+			return "partly_dispensed";
+		return "in_stock";
+	}
+	return st->dispensed_at[0] ? "dispensed" : "in_stock";
+}
+
+int wire_pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
+{
+	Yima__V1__PublicCodeView m = YIMA__V1__PUBLIC_CODE_VIEW__INIT;
+	wire_arena_t a = { NULL };
+	uint64_t dispensed = 0, refunded = 0;
+	bool recalled = false;
+	int rc;
+
+	if ((rc = recalled_any(txn, q, &recalled)) < 0)
+		return rc;
+	m.code = (char *)q->code.canon;
+	if (q->in_catalog) {
+		if ((m.product_name = arena_str(&a, q->cat.name)) == NULL ||
+		    (m.product_spec = arena_str(&a, q->cat.spec)) == NULL) {
+			rc = YIMA_ENOMEM;
+			goto free_arena;
+		}
+		m.pack_units = q->cat.pack_units;
+	}
+	for (size_t i = 0; i < q->h.n; i++) {
+		const ledger_event_t *e = &q->h.ev[i];
+		if (finding_set_rejects(e->type, e->findings))
+			m.any_reject = true;
+		if (!applied(e))
+			continue;
+		if (!seen_facility(q, i, e->facility))
+			m.facilities++;
+		if (e->type == EV_DISPENSE) {
+			dispensed += e->units;
+			if (e->units == 0 || refunded_against(q, i) < e->units)
+				m.sales++;
+		} else if (e->type == EV_REFUND) {
+			refunded += e->units;
+		}
+	}
+	m.units_dispensed = dispensed > refunded ? dispensed - refunded : 0;
+	m.status = (char *)public_status(q, recalled);
+	rc = pack(&m.base, out);
+free_arena:
+	wire_arena_free(&a);
+	return rc;
+}
