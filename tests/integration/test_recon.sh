@@ -7,8 +7,8 @@
 set -euo pipefail
 build=$1 src=$2
 y="$build/yima"
-ex="$src/../shared/examples/day1"
-[ -d "$ex" ] || { echo "test_recon: no example, skipped check"; exit 0; }
+ex="$src/tests/data/examples/day1"	# a copy of ../shared/examples/day1
+[ -d "$ex" ] || { echo "test_recon: SKIPPED: no example at $ex"; exit 77; }
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 

@@ -16,7 +16,7 @@ set -euo pipefail
 build=$1 src=$2
 y="$build/yima"
 yimad="$build/yimad"
-[ -x "$yimad" ] || { echo "test_upload: no yimad built, skipped"; exit 0; }
+[ -x "$yimad" ] || { echo "test_upload: SKIPPED: no yimad built"; exit 77; }
 t=$(mktemp -d)
 server_pid=
 stop_server() {
