@@ -460,7 +460,7 @@ static int check_row(struct recon *r, const csv_row_t *row, uint64_t line)
 			return 0;
 		}
 		yima_slice_t stl = row->nfields >= 7 ? row->field[6] : yima_slice("", 0);
-		emit(r, kind_names[RF_BAD_RECORD], line, 0, in.out_code, stl, in.reason);
+		emit(r, kind_names[RF_BAD_RECORD], line, 0, verify_input_code(&in), stl, in.reason);
 		r->st->by_kind[RF_BAD_RECORD]++;
 		return 0;
 	}
@@ -473,7 +473,7 @@ static int check_row(struct recon *r, const csv_row_t *row, uint64_t line)
 	if ((rc = facset_add(&r->facs, in.ev.facility)) < 0)
 		return rc;
 	if (in.status == YIMA_EMALFORMED) {
-		emit(r, kind_names[RF_MALFORMED], line, 0, in.out_code, in.ev.settlement, in.reason);
+		emit(r, kind_names[RF_MALFORMED], line, 0, verify_input_code(&in), in.ev.settlement, in.reason);
 		r->st->by_kind[RF_MALFORMED]++;
 		return 0;
 	}
