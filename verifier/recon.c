@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "csv_write.h"
 #include "json.h"
 #include "yima/csv.h"
 #include "yima/error.h"
@@ -152,16 +153,13 @@ static void emit_to(struct recon *r, buf_t *b, const char *finding, uint64_t lin
 		if (seq)
 			buf_printf(b, "%" PRIu64, seq);
 		buf_putc(b, ',');
-		const yima_slice_t cols[3] = { code, settlement, yima_slice_cstr(reason) };
-		for (int i = 0; i < 3; i++) {
-			buf_putc(b, '"');
-			for (size_t j = 0; j < cols[i].n; j++) {
-				if (cols[i].p[j] == '"')
-					buf_putc(b, '"');
-				buf_putc(b, (uint8_t)cols[i].p[j]);
-			}
-			buf_puts(b, i < 2 ? "\"," : "\"\n");
-		}
+		/* text columns always quoted, as since the first release */
+		csv_field(b, code.p, code.n, true);
+		buf_putc(b, ',');
+		csv_field(b, settlement.p, settlement.n, true);
+		buf_putc(b, ',');
+		csv_field(b, reason ? reason : "", reason ? strlen(reason) : 0, true);
+		buf_putc(b, '\n');
 		return;
 	}
 	buf_printf(b, "{\"finding\":\"%s\",", finding);

@@ -99,6 +99,27 @@ expect_rc 0 "$y" audit --db "$t/n"
 head -c 100000 /dev/urandom > "$t/random.bin"
 expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
 
+# -- alerts --format csv: RFC 4180 quoting (a settlement id with a comma, a
+# quote, a newline) ------------------------------------------------------------
+{
+	echo "time,facility,type,code,drug,qty,settlement,patient,counterparty"
+	echo '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000010001,D1,,"S,1",,'
+	echo '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000020001,D1,,"S""2",,'
+	printf '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000030001,D1,,"S\n3",,\n'
+} > "$t/stl.csv"
+expect_rc 1 "$y" ingest --db "$t/al" "$t/stl.csv"
+expect_rc 1 "$y" alerts --db "$t/al" --format csv
+python3 - "$t/out" <<'PY' || fail "alerts CSV: $(cat "$t/out")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == "seq,time,facility,type,code,settlement,verdict,findings".split(","), rows[0]
+assert all(len(r) == 8 for r in rows), rows
+assert [r[5] for r in rows[1:]] == ["S,1", 'S"2', "S\n3"], rows
+assert [r[2] for r in rows[1:]] == ["H1"] * 3 and rows[1][7] == "UNKNOWN_PRODUCT", rows
+PY
+expect_rc 1 "$y" alerts --db "$t/al" --format csv --counts
+[ "$(cat "$t/out")" = "$(printf 'facility,finding,count\nH1,UNKNOWN_PRODUCT,3')" ] || fail "counts CSV: $(cat "$t/out")"
+
 # -- crash: kill -9 in the middle of an ingest, run it again -----------------
 # The rerun resumes after the last committed batch: every row is in the
 # ledger exactly once and the audit passes.
