@@ -7,10 +7,12 @@
  * not per field.  Errors are sticky; gen_world() checks them once at the
  * end (and at every flush).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "yima/util/error.h"
+#include "yima/util/csv_write.h"
 #include "gen_int.h"
 
 void gen_rng_seed(gen_rng_t *r, uint64_t seed)
@@ -100,24 +102,13 @@ void gen_str_putu(gen_str_t *s, uint64_t v, int width)
 
 void gen_str_csv(gen_str_t *s, const char *p, size_t n, bool force)
 {
-	bool quote = force;
-	for (size_t i = 0; i < n && !quote; i++)
-		quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
-	if (!quote) {
-		gen_str_put(s, p, n);
+	/* keep room for the NUL, as gen_str_put() does */
+	if (n >= SIZE_MAX / 2 - 1 || csv_field_len(p, n, force) >= s->cap - s->len) {
+		s->over = true;
 		return;
 	}
-	gen_str_putc(s, '"');
-	size_t from = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '"')
-			continue;
-		gen_str_put(s, p + from, i + 1 - from);	/* through the quote */
-		gen_str_putc(s, '"');			/* doubled */
-		from = i + 1;
-	}
-	gen_str_put(s, p + from, n - from);
-	gen_str_putc(s, '"');
+	s->len += csv_field_write(s->p + s->len, p, n, force);
+	s->p[s->len] = '\0';
 }
 
 int gen_out_init(gen_out_t *o, FILE *fp, size_t cap)

@@ -114,6 +114,20 @@ int ledger_map_reserve(ledger_t *lg)
 	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
+int ledger_map_range(const ledger_t *lg, const void **base, size_t *len)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(lg->env, &info);
+
+	*base = NULL;
+	*len = 0;
+	if (rc != 0)
+		return yima_err_from_mdb(rc);
+	*base = info.me_mapaddr;
+	*len = info.me_mapsize;
+	return 0;
+}
+
 void ledger_map_shrink(ledger_t *lg)
 {
 	int lfd;

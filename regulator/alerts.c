@@ -13,6 +13,7 @@
 #include "yima/util/json.h"
 #include "yima/regulator/alerts.h"
 #include "yima/util/error.h"
+#include "yima/util/csv_write.h"
 
 struct fac_counts {
 	char facility[FACILITY_MAX + 1];
@@ -76,9 +77,14 @@ static void list_one(struct alerts *a, const ledger_event_t *ev)
 
 	yima_time_format(&ev->time, t, sizeof t);
 	if (a->q->csv) {
-		buf_printf(b, "%" PRIu64 ",%s,%.*s,%s,\"%.*s\",%.*s,%s,", ev->seq, t, (int)ev->facility.n,
-			   ev->facility.p, event_type_name(ev->type), (int)ev->code.n, ev->code.p,
-			   (int)ev->settlement.n, ev->settlement.p, verdict_name(ev->verdict));
+		/* code and settlement always quoted, as `yima recon` writes them */
+		buf_printf(b, "%" PRIu64 ",%s,", ev->seq, t);
+		csv_field(b, ev->facility.p, ev->facility.n, false);
+		buf_printf(b, ",%s,", event_type_name(ev->type));
+		csv_field(b, ev->code.p, ev->code.n, true);
+		buf_putc(b, ',');
+		csv_field(b, ev->settlement.p, ev->settlement.n, true);
+		buf_printf(b, ",%s,", verdict_name(ev->verdict));
 		for (int f = 0; f < F_COUNT; f++)
 			if (ev->findings & FINDING_BIT(f)) {
 				buf_printf(b, "%s%s", first ? "" : " ", finding_name((enum finding)f));
@@ -146,11 +152,13 @@ static int write_counts(struct alerts *a)
 		buf_puts(&a->b, "facility,finding,count\n");
 	for (size_t r = 0; r < n; r++) {
 		const char *fac = a->fc[rows[r][1]].facility, *fn = finding_name((enum finding)rows[r][2]);
-		if (a->q->csv)
-			buf_printf(&a->b, "%s,%s,%" PRIu64 "\n", fac, fn, rows[r][0]);
-		else
+		if (a->q->csv) {
+			csv_field(&a->b, fac, strlen(fac), false);
+			buf_printf(&a->b, ",%s,%" PRIu64 "\n", fn, rows[r][0]);
+		} else {
 			buf_printf(&a->b, "{\"facility\":\"%s\",\"finding\":\"%s\",\"count\":%" PRIu64 "}\n",
 				   fac, fn, rows[r][0]);
+		}
 	}
 	free(rows);
 	return 0;

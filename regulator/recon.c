@@ -28,6 +28,7 @@
 #include "yima/util/error.h"
 #include "yima/regulator/recon.h"
 #include "yima/verifier/verify.h"
+#include "yima/util/csv_write.h"
 
 static const char *const kind_names[RF_COUNT] = {
 	[RF_NOT_UPLOADED] = "NOT_UPLOADED",
@@ -153,16 +154,13 @@ static void emit_to(struct recon *r, buf_t *b, const char *finding, uint64_t lin
 		if (seq)
 			buf_printf(b, "%" PRIu64, seq);
 		buf_putc(b, ',');
-		const yima_slice_t cols[3] = { code, settlement, yima_slice_cstr(reason) };
-		for (int i = 0; i < 3; i++) {
-			buf_putc(b, '"');
-			for (size_t j = 0; j < cols[i].n; j++) {
-				if (cols[i].p[j] == '"')
-					buf_putc(b, '"');
-				buf_putc(b, (uint8_t)cols[i].p[j]);
-			}
-			buf_puts(b, i < 2 ? "\"," : "\"\n");
-		}
+		/* text columns always quoted, as since the first release */
+		csv_field(b, code.p, code.n, true);
+		buf_putc(b, ',');
+		csv_field(b, settlement.p, settlement.n, true);
+		buf_putc(b, ',');
+		csv_field(b, reason ? reason : "", reason ? strlen(reason) : 0, true);
+		buf_putc(b, '\n');
 		return;
 	}
 	buf_printf(b, "{\"finding\":\"%s\",", finding);
@@ -461,7 +459,7 @@ static int check_row(struct recon *r, const csv_row_t *row, uint64_t line)
 			return 0;
 		}
 		yima_slice_t stl = row->nfields >= 7 ? row->field[6] : yima_slice("", 0);
-		emit(r, kind_names[RF_BAD_RECORD], line, 0, in.out_code, stl, in.reason);
+		emit(r, kind_names[RF_BAD_RECORD], line, 0, verify_input_code(&in), stl, in.reason);
 		r->st->by_kind[RF_BAD_RECORD]++;
 		return 0;
 	}
@@ -474,7 +472,7 @@ static int check_row(struct recon *r, const csv_row_t *row, uint64_t line)
 	if ((rc = facset_add(&r->facs, in.ev.facility)) < 0)
 		return rc;
 	if (in.status == YIMA_EMALFORMED) {
-		emit(r, kind_names[RF_MALFORMED], line, 0, in.out_code, in.ev.settlement, in.reason);
+		emit(r, kind_names[RF_MALFORMED], line, 0, verify_input_code(&in), in.ev.settlement, in.reason);
 		r->st->by_kind[RF_MALFORMED]++;
 		return 0;
 	}

@@ -10,6 +10,7 @@
 #include "yima/util/buf.h"
 #include "yima/util/error.h"
 #include "wire.h"
+#include "yima/util/csv_write.h"
 
 /* ---- arena ------------------------------------------------------------------ */
 
@@ -59,26 +60,16 @@ static yima_slice_t render_row(wire_arena_t *a, const yima_slice_t *f, size_t nf
 
 	for (size_t i = 0; i < nf; i++) {
 		size_t n = f[i].n < CSV_RAW_KEEP ? f[i].n : CSV_RAW_KEEP;
-		cap += 2 * n + 3;
+		cap += CSV_FIELD_OUT_MAX(n) + 1;
 	}
 	if ((p = arena_alloc(a, cap)) == NULL)
 		return yima_slice("", 0);
 	o = p;
 	for (size_t i = 0; i < nf; i++) {
 		size_t n = f[i].n < CSV_RAW_KEEP ? f[i].n : CSV_RAW_KEEP;
-		bool quote = memchr(f[i].p, ',', n) || memchr(f[i].p, '"', n) ||
-			     memchr(f[i].p, '\n', n) || memchr(f[i].p, '\r', n);
 		if (i > 0)
 			*o++ = ',';
-		if (quote)
-			*o++ = '"';
-		for (size_t j = 0; j < n; j++) {
-			if (f[i].p[j] == '"')
-				*o++ = '"';
-			*o++ = f[i].p[j];
-		}
-		if (quote)
-			*o++ = '"';
+		o += csv_field_write(o, f[i].p, n, false);
 	}
 	size_t len = (size_t)(o - p);
 	return yima_slice(p, len < CSV_RAW_KEEP ? len : CSV_RAW_KEEP);

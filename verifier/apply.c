@@ -17,21 +17,20 @@
 
 void verify_input_normalize(verify_input_t *in)
 {
-	in->out_code = in->ev.code;
+	in->code_field = in->ev.code;
 	if (code_normalize(in->ev.code.p, in->ev.code.n, &in->code, in->reason,
 			   sizeof in->reason) < 0) {
 		in->status = YIMA_EMALFORMED;
 		return;
 	}
 	in->status = 0;
-	in->out_code = yima_slice(in->code.canon, in->code.canon_len);
 }
 
 void verify_input_from_row(const csv_row_t *row, verify_input_t *in)
 {
 	memset(in, 0, sizeof *in);
 	if (row->nfields >= 4)
-		in->out_code = row->field[3];
+		in->code_field = row->field[3];
 	if (event_parse_row(row, &in->ev, in->reason, sizeof in->reason) < 0) {
 		in->status = YIMA_EBADRECORD;
 		in->raw = row->raw;
@@ -216,7 +215,7 @@ static int append_attempt(ledger_txn_t *txn, const verify_input_t *in, unsigned 
 			goto free_raw;
 		rec.raw = yima_slice((const char *)raw.p, raw.len);
 		/* the code field as written, so a receipt can be rebuilt */
-		rec.code = in->out_code;
+		rec.code = in->code_field;
 	} else {
 		rec.status = REC_MALFORMED;
 		rec.findings = FINDING_BIT(F_MALFORMED);

@@ -52,7 +52,7 @@ static void input_from_record(const ledger_event_t *e, verify_input_t *in)
 		in->status = YIMA_EBADRECORD;
 		in->raw = e->raw;
 		in->raw_masked = true;
-		in->out_code = e->code;
+		in->code_field = e->code;
 		return;
 	}
 	in->ev.time = e->time;
@@ -124,10 +124,8 @@ static int input_for_replay(struct replay *r, const ledger_event_t *e, verify_in
 	if (in->status == 0 && code_from_record(e, &in->code) < 0)
 		return yima_fail(r->why, r->whylen, YIMA_ECORRUPT,
 				 "event %" PRIu64 ": stored code does not normalize", e->seq);
-	if (in->status == 0)
-		in->out_code = yima_slice(in->code.canon, in->code.canon_len);
-	else if (in->status == YIMA_EMALFORMED)
-		in->out_code = in->ev.code;
+	if (in->status != YIMA_EBADRECORD)
+		in->code_field = in->ev.code;
 	return 0;
 }
 

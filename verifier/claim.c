@@ -63,7 +63,8 @@ static int content_hash(ledger_txn_t *txn, const verify_input_t *items, size_t n
 		hash_u64(md, (uint64_t)ev->time.sec);
 		hash_u64(md, ev->time.nsec);
 		hash_u64(md, (uint64_t)(int64_t)ev->time.offset_min);
-		hash_bytes(md, in->out_code.p, in->out_code.n);
+		yima_slice_t code = verify_input_code(in);
+		hash_bytes(md, code.p, code.n);
 		hash_bytes(md, ev->drug.p, ev->drug.n);
 		hash_u64(md, ev->has_qty ? ev->qty : 0);
 		if (in->has_patient_mac) {
@@ -119,7 +120,7 @@ static int outcome_from_records(ledger_txn_t *txn, uint64_t first, uint64_t coun
 
 static void set_code(claim_code_result_t *c, const verify_input_t *in)
 {
-	c->code = in->out_code;
+	c->code = verify_input_code(in);
 	c->reason = in->status != 0 ? yima_slice_cstr(in->reason) : yima_slice("", 0);
 }
 

@@ -165,7 +165,8 @@ void ingest_json_line(buf_t *b, uint64_t line, const verify_input_t *in,
 		      const verify_result_t *res)
 {
 	buf_printf(b, "{\"line\":%llu,\"code\":", (unsigned long long)line);
-	json_str(b, in->out_code.p ? in->out_code.p : "", in->out_code.n);
+	yima_slice_t code = verify_input_code(in);
+	json_str(b, code.p ? code.p : "", code.n);
 	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(res->verdict));
 	finding_set_json(b, res->findings);
 	if (in->status != 0) {

@@ -26,10 +26,14 @@ static void same_line(uint64_t line, const char *code, size_t code_len, enum ver
 
 	memset(&in, 0, sizeof in);
 	memset(&res, 0, sizeof res);
-	in.out_code = yima_slice(code, code_len);
 	if (reason != NULL) {
 		in.status = YIMA_EBADRECORD;
+		in.code_field = yima_slice(code, code_len);
 		strncpy(in.reason, reason, sizeof in.reason - 1);
+	} else {	/* a code that normalized prints its canonical form */
+		cr_assert_lt(code_len, sizeof in.code.canon);
+		memcpy(in.code.canon, code, code_len);
+		in.code.canon_len = code_len;
 	}
 	res.verdict = v;
 	res.findings = f;

@@ -30,7 +30,7 @@ static void check_inputs(const wire_inputs_t *w, size_t want)
 		if (in->status != 0)
 			CHECK(memchr(in->reason, '\0', sizeof in->reason) != NULL && in->reason[0] != '\0');
 		if (in->status == 0)
-			CHECK(in->code.canon_len > 0 && in->out_code.n == in->code.canon_len);
+			CHECK(in->code.canon_len > 0 && verify_input_code(in).n == in->code.canon_len);
 		if (in->status == YIMA_EBADRECORD)
 			CHECK(in->raw.n <= CSV_RAW_KEEP);
 	}

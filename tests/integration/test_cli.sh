@@ -98,6 +98,27 @@ expect_rc 0 "$y" audit --db "$t/n"
 head -c 100000 /dev/urandom > "$t/random.bin"
 expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
 
+# -- alerts --format csv: RFC 4180 quoting (a settlement id with a comma, a
+# quote, a newline) ------------------------------------------------------------
+{
+	echo "time,facility,type,code,drug,qty,settlement,patient,counterparty"
+	echo '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000010001,D1,,"S,1",,'
+	echo '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000020001,D1,,"S""2",,'
+	printf '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000030001,D1,,"S\n3",,\n'
+} > "$t/stl.csv"
+expect_rc 1 "$y" ingest --db "$t/al" "$t/stl.csv"
+expect_rc 1 "$y" alerts --db "$t/al" --format csv
+python3 - "$t/out" <<'PY' || fail "alerts CSV: $(cat "$t/out")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == "seq,time,facility,type,code,settlement,verdict,findings".split(","), rows[0]
+assert all(len(r) == 8 for r in rows), rows
+assert [r[5] for r in rows[1:]] == ["S,1", 'S"2', "S\n3"], rows
+assert [r[2] for r in rows[1:]] == ["H1"] * 3 and rows[1][7] == "UNKNOWN_PRODUCT", rows
+PY
+expect_rc 1 "$y" alerts --db "$t/al" --format csv --counts
+[ "$(cat "$t/out")" = "$(printf 'facility,finding,count\nH1,UNKNOWN_PRODUCT,3')" ] || fail "counts CSV: $(cat "$t/out")"
+
 # -- crash: kill -9 in the middle of an ingest, run it again -----------------
 # The rerun resumes after the last committed batch: every row is in the
 # ledger exactly once and the audit passes.
@@ -116,4 +137,22 @@ grep -q "^ok records=200000 " "$t/out" || fail "after kill + rerun: $(cat "$t/ou
 last=$(tail -1 "$t/k2.jsonl" | sed 's/{"line":\([0-9]*\).*/\1/')
 [ "$last" = 200000 ] || fail "rerun's last line is $last"
 expect_rc 2 "$y" ingest --db "$t/k" "$t/w/events.csv"
+
+# -- audit: a fault is corruption only when the ledger's pages caused it ------
+# A file cut short: reads of its missing pages fault inside the ledger's map.
+cp -r "$t/k" "$t/cut"
+truncate -s $(( $(stat -c %s "$t/cut/data.mdb") / 3 )) "$t/cut/data.mdb"
+expect_rc 1 "$y" audit --db "$t/cut"
+grep -q "ledger environment is corrupt" "$t/err" || fail "cut file: $(cat "$t/err")"
+# A SIGSEGV that is not a read of the ledger (here one sent by kill, once the
+# audit catches it) is the audit failing, not evidence of tampering: exit 2.
+"$y" audit --db "$t/k" >"$t/out" 2>"$t/err" &
+pid=$!
+while c=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null) && [ -n "$c" ] &&
+	! (( 0x$c & (1 << 10) )); do :; done	# SIGSEGV (11) caught
+kill -SEGV "$pid" 2>/dev/null || true
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" = 2 ] || fail "audit sent SIGSEGV exited $rc: $(cat "$t/out" "$t/err")"
+grep -q "says nothing about the ledger" "$t/err" || fail "SIGSEGV message: $(cat "$t/err")"
+! grep -q corrupt "$t/err" || fail "a crash of the audit reported as corruption"
 echo "test_cli: ok"

@@ -345,6 +345,68 @@ Test(yimad, claim_codes_see_the_codes_before_them)
 	free(db);
 }
 
+/* A claim of n codes of product 8100001 (serials first, first+1, ...) in
+ * one item (issue 9 item 1: the audit broke on any accepted claim of 17
+ * codes or more). */
+static uint8_t *claim_of_n(const char *stl, size_t first, size_t n, size_t *len)
+{
+	Yima__V1__Claim c = YIMA__V1__CLAIM__INIT;
+	Yima__V1__ClaimItem it = YIMA__V1__CLAIM_ITEM__INIT, *itp = &it;
+	Yima__V1__ClaimCode *cc = calloc(n, sizeof *cc), **ccp = calloc(n, sizeof *ccp);
+	char (*codes)[32] = calloc(n, sizeof *codes);
+
+	cr_assert(cc && ccp && codes);
+	c.facility = "P0001";
+	c.settlement = (char *)stl;
+	c.time = T("05");
+	c.patient = "PATIENT-1";
+	it.drug = "DRUGA";
+	for (size_t i = 0; i < n; i++) {
+		snprintf(codes[i], sizeof codes[i], "8100001%013zu", first + i);
+		yima__v1__claim_code__init(&cc[i]);
+		cc[i].code = codes[i];
+		ccp[i] = &cc[i];
+	}
+	it.n_codes = n;
+	it.codes = ccp;
+	c.n_items = 1;
+	c.items = &itp;
+	uint8_t *out = pack_msg(&c.base, len);
+	free(cc);
+	free(ccp);
+	free(codes);
+	return out;
+}
+
+Test(yimad, claims_of_17_and_1000_codes_audit_clean, .timeout = 120)
+{
+	static const size_t sizes[] = { 17, 1000 };
+	char *db = world(), stl[16];
+	yd_t y;
+
+	yd_start(&y, db, NULL, NULL);
+	for (size_t k = 0; k < 2; k++) {
+		size_t n;
+		hc_resp_t r;
+		snprintf(stl, sizeof stl, "BIG%zu", sizes[k]);
+		uint8_t *body = claim_of_n(stl, 10000 * (k + 1), sizes[k], &n);
+		cr_assert_eq(hc_once(&y, NULL, "POST", "/v1/settle", PB, body, n, &r), 200);
+		Yima__V1__ClaimVerdict *v = yima__v1__claim_verdict__unpack(NULL, r.len, r.body);
+		cr_assert_not_null(v);
+		char got[256];
+		describe(v->codes[0], got, sizeof got);
+		cr_expect_eq(v->verdict, YIMA__V1__VERDICT__WARN, "NOT_RECEIVED only: accepted (%s)", got);
+		cr_expect_eq(v->n_codes, sizes[k]);
+		yima__v1__claim_verdict__free_unpacked(v, NULL);
+		hc_resp_free(&r);
+		free(body);
+	}
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	cr_expect_eq(ledger_events(db), 17 + 1000);
+	scenario_assert_audit_ok(db);
+	free(db);
+}
+
 struct wire_case {
 	const char *facility, *stl, *items, *want;
 };

@@ -20,6 +20,7 @@
 
 #include "yima/util/csv.h"
 #include "yima/util/error.h"
+#include "yima/util/csv_write.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IN(s) s, sizeof(s) - 1	/* a literal with its length (NULs allowed) */
@@ -582,4 +583,85 @@ Test(csv, source_error_is_sticky_eio)
 	cr_assert(strstr(why, "read error") != NULL, "%s", why);
 	cr_assert_eq(csv_reader_next(r, &row, why, sizeof why), YIMA_EIO);
 	csv_reader_free(r);
+}
+
+/* ---- the writer (util/csv_write.c) ------------------------------------ */
+
+struct wcase {
+	const char *in;
+	size_t n;
+	bool quote;
+	const char *out;
+	size_t outn;
+};
+
+/* RFC 4180 section 2, rules 5-7: quotes only when a field holds a comma,
+ * a quote, CR or LF (or when asked); a quote inside is doubled; other
+ * bytes (a NUL included) pass unchanged. */
+static const struct wcase wcases[] = {
+	{ IN("abc"), false, IN("abc") },
+	{ IN(""), false, IN("") },
+	{ IN(""), true, IN("\"\"") },
+	{ IN("abc"), true, IN("\"abc\"") },
+	{ IN("S,1"), false, IN("\"S,1\"") },
+	{ IN("S\"2"), false, IN("\"S\"\"2\"") },
+	{ IN("\"\""), false, IN("\"\"\"\"\"\"") },
+	{ IN("S\n3"), false, IN("\"S\n3\"") },
+	{ IN("S\r3"), false, IN("\"S\r3\"") },
+	{ IN(" lead and trail "), false, IN(" lead and trail ") },
+	{ IN("a\0b"), false, IN("a\0b") },
+};
+
+Test(csv_write, fields)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(wcases); i++) {
+		const struct wcase *c = &wcases[i];
+		buf_t b;
+		buf_init(&b);
+		csv_field(&b, c->in, c->n, c->quote);
+		cr_assert(!b.oom);
+		cr_assert_eq(b.len, c->outn, "case %zu: %zu bytes, want %zu", i, b.len, c->outn);
+		cr_assert(b.len == 0 || memcmp(b.p, c->out, c->outn) == 0, "case %zu: %.*s", i,
+			  (int)b.len, (char *)b.p);
+		cr_assert_eq(csv_field_len(c->in, c->n, c->quote), c->outn, "case %zu: length", i);
+		buf_deinit(&b);
+	}
+}
+
+/* What the writer writes, the reader reads back: every byte value in
+ * every position, in a row of several fields. */
+Test(csv_write, round_trip_through_the_reader)
+{
+	char fields[4][300];
+	size_t lens[4];
+	buf_t b;
+	csv_reader_t *r;
+	csv_row_t row;
+
+	for (int f = 0; f < 4; f++) {
+		lens[f] = f == 3 ? 0 : 256 + (size_t)f;
+		for (size_t i = 0; i < lens[f]; i++)
+			fields[f][i] = (char)((i * (size_t)(f + 7)) & 0xff);
+	}
+	buf_init(&b);
+	for (int f = 0; f < 4; f++) {
+		if (f > 0)
+			buf_putc(&b, ',');
+		csv_field(&b, fields[f], lens[f], false);
+	}
+	buf_puts(&b, "\r\n");
+	cr_assert(!b.oom);
+	FILE *fp = fmemopen(b.p, b.len, "r");
+	cr_assert_not_null(fp);
+	cr_assert_eq(csv_reader_new(fp, 0, &r), 0);
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 1);
+	cr_assert_eq(row.nfields, 4);
+	for (int f = 0; f < 4; f++) {
+		cr_assert_eq(row.field[f].n, lens[f], "field %d", f);
+		cr_assert(memcmp(row.field[f].p, fields[f], lens[f]) == 0, "field %d", f);
+	}
+	cr_assert_eq(csv_reader_next(r, &row, NULL, 0), 0);
+	csv_reader_free(r);
+	fclose(fp);
+	buf_deinit(&b);
 }

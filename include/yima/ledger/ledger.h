@@ -73,6 +73,14 @@ int ledger_open(const char *dir, unsigned flags, ledger_t **out,
 void ledger_close(ledger_t *lg);
 const char *ledger_dir(const ledger_t *lg);
 
+/* The address range LMDB mapped the ledger file into.  Every slice a read
+ * returns points into it, so a fault at an address inside it is a read
+ * that the file's own pages sent astray (a corrupt or truncated file),
+ * while a fault elsewhere is not (`yima audit` tells them apart).  A
+ * read-only ledger's map does not move while it is open.  Returns 0 or a
+ * ledger error. */
+int ledger_map_range(const ledger_t *lg, const void **base, size_t *len);
+
 /* Flush every committed transaction to disk (LEDGER_SMALL_COMMITS:
  * what makes the last commit durable).  Returns 0 or YIMA_EIO. */
 int ledger_sync(ledger_t *lg);

@@ -17,7 +17,11 @@
 
 #define VERIFY_REASON_MAX 256
 
-/* One event ready for the rules: parsed, its code normalized. */
+/* One event ready for the rules: parsed, its code normalized.  Its slices
+ * point into what it was built from (the CSV row, a request's arena, the
+ * snapshot a replayed record came from), which must outlive it, and never
+ * into the input itself: an input may be copied or moved (an array of them
+ * grown with realloc) freely. */
 typedef struct verify_input {
 	int status;		/* 0, YIMA_EBADRECORD or YIMA_EMALFORMED */
 	event_t ev;		/* valid unless YIMA_EBADRECORD */
@@ -26,12 +30,23 @@ typedef struct verify_input {
 	yima_slice_t raw;	/* YIMA_EBADRECORD: the raw row */
 	yima_slice_t row_patient;	/* YIMA_EBADRECORD: the 8th field, if
 					 * any, masked in the stored raw row */
-	yima_slice_t out_code;	/* what ingest prints as "code": the raw
-				 * field (4th) until normalized */
+	yima_slice_t code_field;	/* the code as given (4th field, or the
+					 * stored one on replay); may be empty */
 	bool raw_masked;	/* replay: raw already has its patient masked */
 	bool has_patient_mac;	/* replay: the stored HMAC, not ev.patient */
 	uint8_t patient_mac[LEDGER_MAC_LEN];
 } verify_input_t;
+
+/* What ingest prints as "code": the canonical form once the code
+ * normalized, else the field as given.  A function, not a stored slice:
+ * a slice into in->code would make verify_input_t point into itself, and
+ * an array of inputs could then not be moved (realloc) or copied. */
+static inline yima_slice_t verify_input_code(const verify_input_t *in)
+{
+	if (in->status == 0)
+		return yima_slice(in->code.canon, in->code.canon_len);
+	return in->code_field;
+}
 
 typedef struct verify_result {
 	uint64_t seq;			/* ledger sequence of the record */
