@@ -85,9 +85,9 @@ static int take_row(struct reading *rd, const csv_row_t *row)
 		if (row->field[i].n > 0 && memchr(row->field[i].p, '\0', row->field[i].n) != NULL)
 			return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT, "%s: line %llu: column %s: a NUL byte",
 					 rd->name, (unsigned long long)row->line, settle_claim_columns[i]);
-	if (rd->n == SETTLE_CODES_MAX)
+	if (rd->n == CLAIM_CODES_MAX)
 		return yima_fail(rd->why, rd->whylen, YIMA_ETOOBIG, "%s: line %llu: more than %d codes",
-				 rd->name, (unsigned long long)row->line, SETTLE_CODES_MAX);
+				 rd->name, (unsigned long long)row->line, CLAIM_CODES_MAX);
 	if (rd->n == 0) {
 		rd->first_line = row->line;
 		for (int i = 0; i < SHARED; i++)

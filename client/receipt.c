@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "yima/util/hex.h"
 #include "yima/util/buf.h"
 #include "yima/util/json.h"
 #include "yima/client/receipt.h"
@@ -86,9 +87,5 @@ void receipt_event_json(buf_t *b, uint64_t line, const Yima__V1__EventVerdict *v
 
 void receipt_hex(buf_t *b, const ProtobufCBinaryData *h)
 {
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < h->len; i++) {
-		buf_putc(b, (uint8_t)hex[h->data[i] >> 4]);
-		buf_putc(b, (uint8_t)hex[h->data[i] & 15]);
-	}
+	hex_put(b, h->data, h->len);
 }

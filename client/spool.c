@@ -26,6 +26,7 @@
 
 #include <lmdb.h>
 
+#include "yima/core/limits.h"
 #include "yima/util/buf.h"
 #include "yima/util/lmdb_err.h"
 #include "yima/util/error.h"
@@ -34,7 +35,7 @@
 #define SPOOL_LAYOUT 1
 #define SPOOL_MAPSIZE ((size_t)1 << 36)	/* 64 GiB of address space; the
 					 * file grows only with use */
-#define SPOOL_ID_MAX 128		/* EventBatch.batch_id: 1..128 bytes */
+#define SPOOL_ID_MAX BATCH_ID_MAX
 #define SPOOL_SOURCE_MAX 4096
 #define SPOOL_HEAD 25			/* layout + three u64 */
 #define LOCK_FILE "upload.lock"

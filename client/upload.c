@@ -26,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "upload_int.h"
+#include "yima/util/hex.h"
 #include "yima/core/event_csv.h"
 #include "yima/util/csv.h"
 #include "yima/util/error.h"
@@ -39,16 +40,6 @@ void upload_opts_init(upload_opts_t *o)
 	o->batch_rows = UPLOAD_BATCH_DEFAULT;
 	o->idle_ms = UPLOAD_IDLE_MS;
 	o->retry_for_ms = (uint64_t)UPLOAD_RETRY_FOR_DEFAULT * 1000;
-}
-
-static void hex16(char out[17], const uint8_t *p)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 8; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[16] = '\0';
 }
 
 /* The batch id prefix of a regular file: its SHA-256 from the current
@@ -85,7 +76,7 @@ static int prefix_of_file(struct upload_run *r, int fd, off_t start)
 		rc = yima_fail(r->why, r->whylen, YIMA_ECRYPTO, "OpenSSL: SHA-256 failed");
 		goto free_ctx;
 	}
-	hex16(r->prefix, md);
+	hex_encode(md, 8, r->prefix);
 free_ctx:
 	EVP_MD_CTX_free(ctx);
 	return rc;
@@ -96,7 +87,7 @@ static int prefix_random(struct upload_run *r)
 	uint8_t b[8];
 	if (RAND_bytes(b, sizeof b) != 1)
 		return yima_fail(r->why, r->whylen, YIMA_ECRYPTO, "OpenSSL: no randomness");
-	hex16(r->prefix, b);
+	hex_encode(b, 8, r->prefix);
 	return 0;
 }
 

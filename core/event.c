@@ -246,15 +246,11 @@ static int parse_rest(const yima_slice_t *fld, event_t *ev, char *why, size_t wh
 	return check_len(ev->counterparty, COL_COUNTERPARTY, why, whylen);
 }
 
-int event_parse_row(const csv_row_t *row, event_t *ev, char *why, size_t whylen)
+/* The column rules on nine fields whose shape is already right. */
+static int parse_fields(const yima_slice_t *fld, event_t *ev, char *why, size_t whylen)
 {
 	int rc;
-	memset(ev, 0, sizeof *ev);
-	if (!row->overlong && row->nfields > COL_CODE)
-		ev->code = row->field[COL_CODE];	/* shown even when bad */
-	if ((rc = check_shape(row, why, whylen)) < 0)
-		return rc;
-	const yima_slice_t *fld = row->field;
+
 	if ((rc = parse_time(fld[COL_TIME], ev, why, whylen)) < 0)
 		return rc;
 	ev->facility = fld[COL_FACILITY];
@@ -263,4 +259,70 @@ int event_parse_row(const csv_row_t *row, event_t *ev, char *why, size_t whylen)
 	if ((rc = parse_type(fld[COL_TYPE], ev, why, whylen)) < 0)
 		return rc;
 	return parse_rest(fld, ev, why, whylen);
+}
+
+int event_parse_row(const csv_row_t *row, event_t *ev, char *why, size_t whylen)
+{
+	int rc;
+	memset(ev, 0, sizeof *ev);
+	if (!row->overlong && row->nfields > COL_CODE)
+		ev->code = row->field[COL_CODE];	/* shown even when bad */
+	if ((rc = check_shape(row, why, whylen)) < 0)
+		return rc;
+	return parse_fields(row->field, ev, why, whylen);
+}
+
+int event_parse_fields(const yima_slice_t fld[EVENT_NCOLUMNS], event_t *ev, char *why,
+		       size_t whylen)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->code = fld[COL_CODE];
+	return parse_fields(fld, ev, why, whylen);
+}
+
+/* ---- a settlement claim's codes as dispenses ---------------------------------- */
+
+void event_claim_init(event_claim_t *c, yima_slice_t time, yima_slice_t facility,
+		      yima_slice_t settlement, yima_slice_t patient)
+{
+	memset(c, 0, sizeof *c);
+	c->ev.type = EV_DISPENSE;
+	c->ev.facility = facility;
+	c->ev.settlement = settlement;
+	c->ev.patient = patient;
+	/* the columns before drug, then the one after qty (spec section 3's
+	 * order decides which reason a row with several broken fields gets) */
+	if ((c->head_rc = parse_time(time, &c->ev, c->head_why, sizeof c->head_why)) == 0)
+		c->head_rc = parse_facility(facility, COL_FACILITY, c->head_why,
+					    sizeof c->head_why);
+	if ((c->tail_rc = check_required(settlement, COL_SETTLEMENT, EV_DISPENSE, c->tail_why,
+					 sizeof c->tail_why)) == 0)
+		c->tail_rc = check_len(settlement, COL_SETTLEMENT, c->tail_why, sizeof c->tail_why);
+}
+
+static int claim_fail(int rc, const char *reason, char *why, size_t whylen)
+{
+	return yima_fail(why, whylen, rc, "%s", reason);
+}
+
+int event_claim_item(const event_claim_t *c, yima_slice_t code, yima_slice_t drug,
+		     uint64_t units, event_t *ev, char *why, size_t whylen)
+{
+	int rc;
+
+	*ev = c->ev;
+	ev->code = code;
+	ev->drug = drug;
+	if (c->head_rc < 0)
+		return claim_fail(c->head_rc, c->head_why, why, whylen);
+	if ((rc = check_required(drug, COL_DRUG, EV_DISPENSE, why, whylen)) < 0 ||
+	    (rc = check_len(drug, COL_DRUG, why, whylen)) < 0)
+		return rc;
+	if (units > 0) {
+		ev->has_qty = true;
+		ev->qty = units;
+	}
+	if (c->tail_rc < 0)
+		return claim_fail(c->tail_rc, c->tail_why, why, whylen);
+	return 0;
 }

@@ -126,7 +126,7 @@ int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 
 	if (txn->err)
 		return txn->err;
-	if (id.n == 0 || id.n > LEDGER_BATCH_ID_MAX || facility.n == 0 || facility.n > 255)
+	if (id.n == 0 || id.n > BATCH_ID_MAX || facility.n == 0 || facility.n > 255)
 		return ledger_txn_fail(txn, YIMA_EINVAL);
 	buf_init(&body);
 	buf_put_str8(&body, facility.p, facility.n);

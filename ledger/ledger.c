@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "ledger_int.h"
+#include "yima/util/hex.h"
 
 const char *const ledger_db_names[DB_COUNT] = {
 	[DB_META] = "meta",
@@ -49,8 +50,7 @@ static int key_create(const char *path, uint8_t key[32], char *why, size_t whyle
 
 	if (RAND_bytes(key, 32) != 1)
 		return yima_fail(why, whylen, YIMA_ECRYPTO, "%s: no randomness for the patient key", path);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	hex_encode(key, 32, hex);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
@@ -81,14 +81,8 @@ static int key_load(const char *path, uint8_t key[32], char *why, size_t whylen)
 		rc = yima_fail(why, whylen, YIMA_ECORRUPT, "%s: too short", path);
 		goto wipe;
 	}
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
-			rc = yima_fail(why, whylen, YIMA_ECORRUPT, "%s: not hex", path);
-			goto wipe;
-		}
-		key[i] = (uint8_t)v;
-	}
+	if (hex_decode(hex, 64, key, 32) < 0)
+		rc = yima_fail(why, whylen, YIMA_ECORRUPT, "%s: not hex", path);
 wipe:
 	OPENSSL_cleanse(hex, sizeof hex);
 	return rc;
@@ -291,7 +285,7 @@ static int meta_load(ledger_txn_t *txn)
 
 	txn->events = meta_u64(txn->mdb, dbi, "events", 0);
 	txn->admin = meta_u64(txn->mdb, dbi, "admin", 0);
-	txn->refund_window = (uint32_t)meta_u64(txn->mdb, dbi, "refund_window", 10);
+	txn->refund_window = (uint32_t)meta_u64(txn->mdb, dbi, "refund_window", REFUND_WINDOW_DAYS_DEFAULT);
 	int rc = mdb_get(txn->mdb, dbi, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		memset(txn->head, 0, sizeof txn->head);

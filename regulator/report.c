@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "yima/util/hex.h"
 #include "yima/util/buf.h"
 #include "yima/util/html.h"
 #include "report_int.h"
@@ -175,15 +176,6 @@ static int flush(struct report *r, size_t at)
 	return 0;
 }
 
-static void put_hex(buf_t *b, const uint8_t *h, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		buf_putc(b, (uint8_t)hex[h[i] >> 4]);
-		buf_putc(b, (uint8_t)hex[h[i] & 15]);
-	}
-}
-
 static void put_time(buf_t *b, const yima_time_t *t)
 {
 	char s[48];
@@ -235,7 +227,7 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 	}
 	buf_printf(b, "<dt>Ledger events</dt><dd id=\"ledger-events\">%" PRIu64 "</dd>\n"
 		      "<dt>Ledger head</dt><dd><code id=\"ledger-head\">", nev);
-	put_hex(b, head, LEDGER_HASH_LEN);
+	hex_put(b, head, LEDGER_HASH_LEN);
 	buf_puts(b, "</code></dd>\n");
 	if (o->generated_at != NULL) {
 		buf_puts(b, "<dt>Generated</dt><dd>");
@@ -377,7 +369,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 			sep = " ";
 		}
 	buf_puts(b, "</td><td><code>");
-	put_hex(b, ev->hash, LEDGER_HASH_LEN);
+	hex_put(b, ev->hash, LEDGER_HASH_LEN);
 	buf_puts(b, "</code></td></tr>\n");
 	return flush(r, FLUSH_AT);
 }

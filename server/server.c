@@ -32,8 +32,6 @@
 #include "yima/server/server.h"
 #include "wire.h"
 
-#define BATCH_EVENTS_MAX 100000
-#define CLAIM_CODES_MAX 10000
 
 enum route { R_EVENTS, R_SETTLE, R_CODES, R_METRICS, R_HEALTHZ, R_OTHER };
 
@@ -91,7 +89,7 @@ void server_opts_init(server_opts_t *o)
 	memset(o, 0, sizeof *o);
 	o->max_body = (size_t)16 << 20;
 	o->timeout_s = 30;
-	o->refund_window_days = 10;
+	o->refund_window_days = REFUND_WINDOW_DAYS_DEFAULT;
 }
 
 /* ---- answers -------------------------------------------------------------------- */
@@ -242,13 +240,12 @@ static bool caller_may_write(struct net *s, struct evhttp_request *req, enum rou
 	return true;
 }
 
-static job_t *job_new(struct net *s, enum job_kind kind, struct evhttp_request *req,
-		      const caller_t *c, double t0, enum route r)
+static job_t *job_new(struct net *s, struct evhttp_request *req, const caller_t *c,
+		      double t0, enum route r)
 {
 	job_t *j = calloc(1, sizeof *j);
 	if (j == NULL)
 		return NULL;
-	j->kind = kind;
 	j->owner = s;
 	j->req = req;
 	j->caller = *c;
@@ -298,6 +295,7 @@ static bool batch_facility(struct net *s, struct evhttp_request *req, double t0,
 static void on_events(struct net *s, struct evhttp_request *req, double t0, const caller_t *c)
 {
 	Yima__V1__EventBatch *b;
+	char fac[FACILITY_MAX + 1];
 	const uint8_t *body;
 	size_t n, idlen;
 	job_t *j;
@@ -315,23 +313,25 @@ static void on_events(struct net *s, struct evhttp_request *req, double t0, cons
 		return;
 	}
 	idlen = strlen(b->batch_id);
-	if (idlen == 0 || idlen > LEDGER_BATCH_ID_MAX || b->n_events == 0 ||
+	if (idlen == 0 || idlen > BATCH_ID_MAX || b->n_events == 0 ||
 	    b->n_events > BATCH_EVENTS_MAX) {
 		reply_error(s, req, R_EVENTS, t0, c->cn, 400, "bad_body",
-			    "%s", idlen == 0 || idlen > LEDGER_BATCH_ID_MAX
+			    "%s", idlen == 0 || idlen > BATCH_ID_MAX
 			    ? "batch_id must be 1 to 128 bytes"
 			    : "a batch holds 1 to 100000 events");
 		goto free_batch;
 	}
-	if ((j = job_new(s, JOB_BATCH, req, c, t0, R_EVENTS)) == NULL) {
+	if (!batch_facility(s, req, t0, c, b, fac))
+		goto free_batch;
+	if ((j = job_new(s, req, c, t0, R_EVENTS)) == NULL) {
 		reply_error(s, req, R_EVENTS, t0, c->cn, 503, "internal", "out of memory");
 		goto free_batch;
 	}
-	if (!batch_facility(s, req, t0, c, b, j->facility)) {
+	if (request_from_batch(&j->request, b, fac) < 0) {	/* frees b */
+		reply_error(s, req, R_EVENTS, t0, c->cn, 503, "internal", "out of memory");
 		job_free(j);
-		goto free_batch;
+		return;
 	}
-	j->batch = b;
 	submit(s, j);
 	return;
 free_batch:
@@ -341,22 +341,47 @@ free_batch:
 /* ---- POST /v1/settle ------------------------------------------------------------ */
 
 static void settle_dry_run(struct net *s, struct evhttp_request *req, double t0,
-			   const Yima__V1__Claim *cl)
+			   request_t *r)
 {
 	ledger_txn_t *txn = NULL;
-	wire_answer_t ans;
+	request_result_t res;
 	buf_t b;
 	int rc;
 
 	buf_init(&b);
 	if ((rc = ledger_txn_begin(s->lg, false, &txn)) < 0 ||
-	    (rc = wire_settle(txn, cl, true, &b, &ans)) < 0)
-		reply_error(s, req, R_SETTLE, t0, cl->facility, 503, "ledger_error", "%s",
+	    (rc = request_run(txn, r, &b, &res)) < 0)
+		reply_error(s, req, R_SETTLE, t0, r->facility, 503, "ledger_error", "%s",
 			    yima_strerror(rc));
 	else
-		reply(s, req, R_SETTLE, t0, cl->facility, 200, PROTO_CT, b.p, b.len);
+		reply(s, req, R_SETTLE, t0, r->facility, 200, PROTO_CT, b.p, b.len);
 	ledger_txn_abort(txn);
 	buf_deinit(&b);
+}
+
+/* A decoded claim: run at once when dry, else handed to the writer. */
+static void settle_claim(struct net *s, struct evhttp_request *req, double t0,
+			 const caller_t *c, Yima__V1__Claim *cl)
+{
+	request_t r;
+	job_t *j;
+
+	if (request_from_claim(&r, cl) < 0) {	/* frees cl */
+		reply_error(s, req, R_SETTLE, t0, c->cn, 503, "internal", "out of memory");
+		return;
+	}
+	if (r.dry_run) {
+		settle_dry_run(s, req, t0, &r);
+		request_free(&r);
+		return;
+	}
+	if ((j = job_new(s, req, c, t0, R_SETTLE)) == NULL) {
+		reply_error(s, req, R_SETTLE, t0, r.facility, 503, "internal", "out of memory");
+		request_free(&r);
+		return;
+	}
+	j->request = r;
+	submit(s, j);
 }
 
 static void on_settle(struct net *s, struct evhttp_request *req, double t0, const caller_t *c)
@@ -364,7 +389,6 @@ static void on_settle(struct net *s, struct evhttp_request *req, double t0, cons
 	Yima__V1__Claim *cl;
 	const uint8_t *body;
 	size_t n, ncodes;
-	job_t *j;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(s, req, R_SETTLE, t0, NULL, 405, "method_not_allowed", "use POST");
@@ -388,20 +412,22 @@ static void on_settle(struct net *s, struct evhttp_request *req, double t0, cons
 	} else if (ncodes == 0 || ncodes > CLAIM_CODES_MAX) {
 		reply_error(s, req, R_SETTLE, t0, cl->facility, 400, "bad_body",
 			    "a claim holds 1 to %d codes (this one %zu)", CLAIM_CODES_MAX, ncodes);
-	} else if (cl->dry_run) {
-		settle_dry_run(s, req, t0, cl);
-	} else if ((j = job_new(s, JOB_CLAIM, req, c, t0, R_SETTLE)) == NULL) {
-		reply_error(s, req, R_SETTLE, t0, cl->facility, 503, "internal", "out of memory");
 	} else {
-		snprintf(j->facility, sizeof j->facility, "%s", cl->facility);
-		j->claim = cl;
-		submit(s, j);
+		settle_claim(s, req, t0, c, cl);
 		return;
 	}
 	yima__v1__claim__free_unpacked(cl, NULL);
 }
 
 /* ---- GET /v1/codes/{code} ------------------------------------------------------ */
+
+static int pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
+{
+	view_public_t v;
+	int rc = view_public(txn, q, &v);
+
+	return rc < 0 ? rc : wire_pack_public(q, &v, out);
+}
 
 static bool wants_public(const char *query)
 {
@@ -455,13 +481,13 @@ static void on_code(struct net *s, struct evhttp_request *req, double t0, const 
 	} else if (rc < 0) {
 		reply_error(s, req, R_CODES, t0, c->cn, 503, "ledger_error", "%s", why);
 	} else {
-		if (!pub && c->kind == CALLER_FACILITY && !wire_history_has_facility(&q, c->cn))
+		if (!pub && c->kind == CALLER_FACILITY && !view_facility_handled(&q, c->cn))
 			reply_error(s, req, R_CODES, t0, c->cn, 403, "not_handled",
 				    "facility %s has no record of this code", c->cn);
 		else if (!pub && c->kind == CALLER_NONE)
 			reply_error(s, req, R_CODES, t0, NULL, 401, "no_client_certificate",
 				    "the full history needs a facility or regulator certificate");
-		else if ((rc = pub ? wire_pack_public(txn, &q, &b) : wire_pack_history(&q, &b)) < 0)
+		else if ((rc = pub ? pack_public(txn, &q, &b) : wire_pack_history(&q, &b)) < 0)
 			reply_error(s, req, R_CODES, t0, c->cn, 503, "internal", "%s", yima_strerror(rc));
 		else
 			reply(s, req, R_CODES, t0, c->cn, 200, PROTO_CT, b.p, b.len);
@@ -588,7 +614,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&s->mu);
 	for (; j != NULL; j = next) {
 		next = j->next;
-		reply(s, j->req, (enum route)j->route, j->started, j->facility, j->status, PROTO_CT,
+		reply(s, j->req, (enum route)j->route, j->started, j->request.facility, j->status, PROTO_CT,
 		      j->body.p, j->body.len);
 		s->inflight--;
 		job_free(j);

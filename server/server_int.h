@@ -20,6 +20,7 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "request.h"
 #include "yima/util/buf.h"
 #include "yima.pb-c.h"
 #include "yima/core/event.h"
@@ -87,9 +88,7 @@ typedef struct job {
 	enum job_kind kind;
 	struct evhttp_request *req;
 	caller_t caller;
-	char facility[FACILITY_MAX + 1];	/* the batch's / claim's */
-	Yima__V1__EventBatch *batch;
-	Yima__V1__Claim *claim;
+	request_t request;		/* decoded on the network thread */
 	double started;			/* monotonic seconds */
 	int route;
 	/* filled by the writer */

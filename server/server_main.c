@@ -99,7 +99,7 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 		o->threads = (int)n;
 		break;
 	case O_REFUND:
-		if (!parse_num(v, 0, 36500, &n))
+		if (!parse_num(v, 0, REFUND_WINDOW_DAYS_MAX, &n))
 			goto bad;
 		o->refund_window_days = (uint32_t)n;
 		break;

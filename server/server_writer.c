@@ -34,10 +34,7 @@ void job_free(job_t *j)
 {
 	if (j == NULL)
 		return;
-	if (j->batch != NULL)
-		yima__v1__event_batch__free_unpacked(j->batch, NULL);
-	if (j->claim != NULL)
-		yima__v1__claim__free_unpacked(j->claim, NULL);
+	request_free(&j->request);
 	buf_deinit(&j->body);
 	free(j);
 }
@@ -61,15 +58,14 @@ static void job_error(job_t *j, int status, const char *reason, const char *msg)
 /* One job inside the group's transaction: its answer, or 409, packed. */
 static int run_job(ledger_txn_t *txn, job_t *j)
 {
-	wire_answer_t ans;
+	request_result_t ans;
 	int rc;
 
 	job_reset(j);
-	rc = j->kind == JOB_BATCH ? wire_batch(txn, j->facility, j->batch, &j->body, &ans)
-				  : wire_settle(txn, j->claim, false, &j->body, &ans);
+	rc = request_run(txn, &j->request, &j->body, &ans);
 	if (rc < 0)
 		return rc;
-	if (ans.status == CLAIM_CONFLICT) {
+	if (ans.status == OUTCOME_CONFLICT) {
 		job_error(j, 409, "conflict", "settlement id already accepted with other content");
 		return 0;
 	}

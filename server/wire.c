@@ -1,6 +1,6 @@
 /*
  * wire.c - protobuf requests to verify inputs, results to protobuf
- * answers (see wire.h).
+ * answers (see wire.h): a mapping, with no ledger access.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@ struct wire_chunk {
 	max_align_t data[];
 };
 
-static void *arena_alloc(wire_arena_t *a, size_t n)
+void *wire_arena_alloc(wire_arena_t *a, size_t n)
 {
 	struct wire_chunk *c;
 
@@ -36,7 +36,7 @@ static void *arena_array(wire_arena_t *a, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
 		return NULL;
-	return arena_alloc(a, n * size);
+	return wire_arena_alloc(a, n * size);
 }
 
 void wire_arena_free(wire_arena_t *a)
@@ -62,7 +62,7 @@ static yima_slice_t render_row(wire_arena_t *a, const yima_slice_t *f, size_t nf
 		size_t n = f[i].n < CSV_RAW_KEEP ? f[i].n : CSV_RAW_KEEP;
 		cap += CSV_FIELD_OUT_MAX(n) + 1;
 	}
-	if ((p = arena_alloc(a, cap)) == NULL)
+	if ((p = wire_arena_alloc(a, cap)) == NULL)
 		return yima_slice("", 0);
 	o = p;
 	for (size_t i = 0; i < nf; i++) {
@@ -80,25 +80,18 @@ static yima_slice_t sl(const char *s)
 	return s ? yima_slice_cstr(s) : yima_slice("", 0);
 }
 
-/* Nine fields as a CSV data row, through the same parser as a file's. */
+/* Nine fields by the column rules; a broken event keeps them rendered as
+ * a CSV row for its evidence. */
 static void input_from_fields(wire_arena_t *a, const yima_slice_t *f, verify_input_t *in)
 {
-	csv_row_t row;
-
-	memset(&row, 0, sizeof row);
-	row.number = 2;
-	row.line = 2;
-	row.nfields = EVENT_NCOLUMNS;
-	row.field = f;
-	row.limit = CSV_ROW_MAX_DEFAULT;
-	verify_input_from_row(&row, in);
+	verify_input_from_fields(f, in);
 	if (in->status == YIMA_EBADRECORD)
 		in->raw = render_row(a, f, EVENT_NCOLUMNS);
 }
 
 static char *arena_copy(wire_arena_t *a, const void *p, size_t n)
 {
-	char *c = arena_alloc(a, n + 1);
+	char *c = wire_arena_alloc(a, n + 1);
 	if (c != NULL && n > 0)
 		memcpy(c, p, n);
 	return c;
@@ -148,22 +141,19 @@ static int input_from_raw(wire_arena_t *a, const ProtobufCBinaryData *raw, verif
 	return 0;
 }
 
-int wire_batch_inputs(const Yima__V1__EventBatch *b, wire_arena_t *a, wire_inputs_t *out)
+int wire_decode_batch(const Yima__V1__EventBatch *b, wire_arena_t *a, verify_input_t **in)
 {
-	out->n = b->n_events;
-	out->in = arena_array(a, out->n ? out->n : 1, sizeof *out->in);
-	if (out->in == NULL)
+	yima_slice_t f[EVENT_NCOLUMNS];
+
+	if ((*in = arena_array(a, b->n_events ? b->n_events : 1, sizeof **in)) == NULL)
 		return YIMA_ENOMEM;
 	for (size_t i = 0; i < b->n_events; i++) {
 		const Yima__V1__Event *e = b->events[i];
 		if (e->raw.len > 0) {
-			if (input_from_raw(a, &e->raw, &out->in[i]) < 0)
+			if (input_from_raw(a, &e->raw, &(*in)[i]) < 0)
 				return YIMA_ENOMEM;
 			continue;
 		}
-		yima_slice_t *f = arena_array(a, EVENT_NCOLUMNS, sizeof *f);
-		if (f == NULL)
-			return YIMA_ENOMEM;
 		f[0] = sl(e->time);
 		f[1] = sl(e->facility);
 		f[2] = sl(e->type);
@@ -173,7 +163,7 @@ int wire_batch_inputs(const Yima__V1__EventBatch *b, wire_arena_t *a, wire_input
 		f[6] = sl(e->settlement);
 		f[7] = sl(e->patient);
 		f[8] = sl(e->counterparty);
-		input_from_fields(a, f, &out->in[i]);
+		input_from_fields(a, f, &(*in)[i]);
 	}
 	return 0;
 }
@@ -189,34 +179,44 @@ size_t wire_claim_ncodes(const Yima__V1__Claim *c)
 	return n;
 }
 
-int wire_claim_inputs(const Yima__V1__Claim *c, wire_arena_t *a, wire_inputs_t *out)
+/* A broken claim code's evidence: the row `yima ingest` would have read
+ * for it (only then are its units printed). */
+static yima_slice_t claim_row(wire_arena_t *a, const Yima__V1__Claim *c,
+			      const Yima__V1__ClaimItem *it, const Yima__V1__ClaimCode *cc)
 {
-	size_t k = 0;
+	char units[24] = "";
+	yima_slice_t f[EVENT_NCOLUMNS];
 
-	out->n = wire_claim_ncodes(c);
-	out->in = arena_array(a, out->n ? out->n : 1, sizeof *out->in);
-	if (out->in == NULL)
+	if (cc->units > 0)
+		snprintf(units, sizeof units, "%" PRIu64, (uint64_t)cc->units);
+	f[0] = sl(c->time);
+	f[1] = sl(c->facility);
+	f[2] = yima_slice_cstr("dispense");
+	f[3] = sl(cc->code);
+	f[4] = sl(it->drug);
+	f[5] = yima_slice_cstr(units);
+	f[6] = sl(c->settlement);
+	f[7] = sl(c->patient);
+	f[8] = yima_slice("", 0);
+	return render_row(a, f, EVENT_NCOLUMNS);
+}
+
+int wire_decode_claim(const Yima__V1__Claim *c, wire_arena_t *a, verify_input_t **in)
+{
+	size_t n = wire_claim_ncodes(c), k = 0;
+	event_claim_t head;
+
+	if ((*in = arena_array(a, n ? n : 1, sizeof **in)) == NULL)
 		return YIMA_ENOMEM;
+	event_claim_init(&head, sl(c->time), sl(c->facility), sl(c->settlement), sl(c->patient));
 	for (size_t i = 0; i < c->n_items; i++) {
 		const Yima__V1__ClaimItem *it = c->items[i];
 		for (size_t j = 0; j < it->n_codes; j++, k++) {
 			const Yima__V1__ClaimCode *cc = it->codes[j];
-			yima_slice_t *f = arena_array(a, EVENT_NCOLUMNS, sizeof *f);
-			char *units = arena_alloc(a, 24);
-			if (f == NULL || units == NULL)
-				return YIMA_ENOMEM;
-			if (cc->units > 0)
-				snprintf(units, 24, "%" PRIu64, (uint64_t)cc->units);
-			f[0] = sl(c->time);
-			f[1] = sl(c->facility);
-			f[2] = yima_slice_cstr("dispense");
-			f[3] = sl(cc->code);
-			f[4] = sl(it->drug);
-			f[5] = yima_slice_cstr(units);
-			f[6] = sl(c->settlement);
-			f[7] = sl(c->patient);
-			f[8] = yima_slice("", 0);
-			input_from_fields(a, f, &out->in[k]);
+			verify_input_t *vi = &(*in)[k];
+			verify_input_from_claim(&head, sl(cc->code), sl(it->drug), cc->units, vi);
+			if (vi->status == YIMA_EBADRECORD)
+				vi->raw = claim_row(a, c, it, cc);
 		}
 	}
 	return 0;
@@ -263,7 +263,7 @@ static int pack(const ProtobufCMessage *m, buf_t *out)
 	return 0;
 }
 
-static int verdicts_wire(wire_arena_t *a, const claim_outcome_t *o, size_t *n,
+static int verdicts_wire(wire_arena_t *a, const outcome_t *o, size_t *n,
 			 Yima__V1__EventVerdict ***out)
 {
 	Yima__V1__EventVerdict *v = arena_array(a, o->n ? o->n : 1, sizeof *v);
@@ -272,7 +272,7 @@ static int verdicts_wire(wire_arena_t *a, const claim_outcome_t *o, size_t *n,
 	if (v == NULL || *out == NULL)
 		return YIMA_ENOMEM;
 	for (size_t i = 0; i < o->n; i++) {
-		const claim_code_result_t *c = &o->codes[i];
+		const outcome_code_t *c = &o->codes[i];
 		yima__v1__event_verdict__init(&v[i]);
 		v[i].seq = c->r.seq;
 		v[i].verdict = verdict_wire(c->r.verdict);
@@ -285,17 +285,17 @@ static int verdicts_wire(wire_arena_t *a, const claim_outcome_t *o, size_t *n,
 	return 0;
 }
 
-static void receipt_wire(const claim_outcome_t *o, Yima__V1__Receipt *r)
+static void receipt_wire(const outcome_t *o, Yima__V1__Receipt *r)
 {
 	yima__v1__receipt__init(r);
 	r->first_seq = o->first_seq;
 	r->last_seq = o->last_seq;
 	r->chain_hash.data = (uint8_t *)o->head;
 	r->chain_hash.len = LEDGER_HASH_LEN;
-	r->replayed = o->status == CLAIM_REPLAYED;
+	r->replayed = o->status == OUTCOME_REPLAYED;
 }
 
-int wire_pack_batch_receipt(const char *batch_id, const claim_outcome_t *o, buf_t *out)
+int wire_pack_batch_receipt(const char *batch_id, const outcome_t *o, buf_t *out)
 {
 	Yima__V1__BatchReceipt m = YIMA__V1__BATCH_RECEIPT__INIT;
 	Yima__V1__Receipt r;
@@ -311,7 +311,7 @@ int wire_pack_batch_receipt(const char *batch_id, const claim_outcome_t *o, buf_
 	return rc;
 }
 
-int wire_pack_claim_verdict(const char *settlement, bool dry_run, const claim_outcome_t *o,
+int wire_pack_claim_verdict(const char *settlement, bool dry_run, const outcome_t *o,
 			    buf_t *out)
 {
 	Yima__V1__ClaimVerdict m = YIMA__V1__CLAIM_VERDICT__INIT;
@@ -342,114 +342,7 @@ int wire_pack_error(unsigned status, const char *reason, const char *message, bu
 	return pack(&m.base, out);
 }
 
-/* ---- running a request ------------------------------------------------------------ */
-
-static void count_outcome(const claim_outcome_t *o, wire_answer_t *ans)
-{
-	for (size_t i = 0; i < o->n; i++) {
-		ans->verdicts[o->codes[i].r.verdict]++;
-		for (int f = 0; f < F_COUNT; f++)
-			if (o->codes[i].r.findings & FINDING_BIT(f))
-				ans->findings[f]++;
-	}
-}
-
-/* Room for n per-code results (claim_batch() may grow it). */
-static int outcome_init(claim_outcome_t *o, size_t n)
-{
-	memset(o, 0, sizeof *o);
-	o->n = n;
-	o->codes = calloc(n ? n : 1, sizeof *o->codes);
-	return o->codes ? 0 : YIMA_ENOMEM;
-}
-
-int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, buf_t *out,
-		wire_answer_t *ans)
-{
-	wire_arena_t a = { NULL };
-	wire_inputs_t in;
-	claim_outcome_t o = { 0 };
-	int rc;
-
-	memset(ans, 0, sizeof *ans);
-	if ((rc = wire_claim_inputs(cl, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
-		goto free_all;
-	rc = claim_settle(txn, sl(cl->facility), sl(cl->settlement), in.in, in.n, dry_run, &o);
-	if (rc < 0)
-		goto free_all;
-	ans->status = o.status;
-	if (o.status == CLAIM_CONFLICT)
-		goto free_all;
-	if (o.status == CLAIM_RECORDED && !dry_run)
-		count_outcome(&o, ans);
-	rc = wire_pack_claim_verdict(cl->settlement, dry_run, &o, out);
-free_all:
-	free(o.codes);
-	wire_arena_free(&a);
-	return rc;
-}
-
-int wire_batch(ledger_txn_t *txn, const char *facility, const Yima__V1__EventBatch *b,
-	       buf_t *out, wire_answer_t *ans)
-{
-	wire_arena_t a = { NULL };
-	wire_inputs_t in;
-	claim_outcome_t o = { 0 };
-	int rc;
-
-	memset(ans, 0, sizeof *ans);
-	if ((rc = wire_batch_inputs(b, &a, &in)) < 0 || (rc = outcome_init(&o, in.n)) < 0)
-		goto free_all;
-	if ((rc = claim_batch(txn, sl(facility), sl(b->batch_id), in.in, in.n, &o)) < 0)
-		goto free_all;
-	ans->status = o.status;
-	if (o.status == CLAIM_RECORDED)
-		count_outcome(&o, ans);
-	rc = wire_pack_batch_receipt(b->batch_id, &o, out);
-free_all:
-	free(o.codes);
-	wire_arena_free(&a);
-	return rc;
-}
-
 /* ---- code history and public view ----------------------------------------------- */
-
-static bool applied(const ledger_event_t *e)
-{
-	return e->status == REC_OK && e->verdict != VERDICT_REJECT;
-}
-
-/* A facility "handled" a code when it has an applied event of it: a
- * rejected attempt does not open another facility's history to it. */
-bool wire_history_has_facility(const query_t *q, const char *facility)
-{
-	for (size_t i = 0; i < q->h.n; i++)
-		if (applied(&q->h.ev[i]) && yima_slice_eq_cstr(q->h.ev[i].facility, facility))
-			return true;
-	return false;
-}
-
-/* Recalled: the code, its product, or the product with a batch it was
- * scanned with (the one in the URL, or any recorded in its history). */
-static int recalled_any(ledger_txn_t *txn, const query_t *q, bool *hit)
-{
-	code_t c = q->code;
-	int rc;
-
-	if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
-		return rc;
-	for (size_t i = 0; i < q->h.n; i++) {
-		const ledger_event_t *e = &q->h.ev[i];
-		if (e->status != REC_OK || e->batch.n == 0 || e->batch.n > CODE_BATCH_MAX)
-			continue;
-		memcpy(c.batch, e->batch.p, e->batch.n);
-		c.batch[e->batch.n] = '\0';
-		c.batch_len = e->batch.n;
-		if ((rc = ledger_recall_match(txn, &c, hit)) < 0 || *hit)
-			return rc;
-	}
-	return 0;
-}
 
 int wire_pack_history(const query_t *q, buf_t *out)
 {
@@ -500,85 +393,24 @@ free_arena:
 	return rc;
 }
 
-/* Units refunded (applied) against the dispense at index d: refunds of
- * the same facility and settlement after it. */
-static uint64_t refunded_against(const query_t *q, size_t d)
-{
-	const ledger_event_t *disp = &q->h.ev[d];
-	uint64_t r = 0;
-
-	for (size_t i = d + 1; i < q->h.n; i++) {
-		const ledger_event_t *e = &q->h.ev[i];
-		if (e->type == EV_REFUND && applied(e) && yima_slice_eq(e->facility, disp->facility) &&
-		    yima_slice_eq(e->settlement, disp->settlement))
-			r += e->units;
-	}
-	return r;
-}
-
-static bool seen_facility(const query_t *q, size_t upto, yima_slice_t f)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (applied(&q->h.ev[i]) && yima_slice_eq(q->h.ev[i].facility, f))
-			return true;
-	return false;
-}
-
-static const char *public_status(const query_t *q, bool recalled)
-{
-	const code_state_t *st = &q->st;
-
-	if (st->destroyed)
-		return "destroyed";
-	if (recalled)
-		return "recalled";
-	if (st->units_known) {
-		if (st->units_left == 0)
-			return "dispensed";
-		if (st->units_left < st->pack_units)
-			return "partly_dispensed";
-		return "in_stock";
-	}
-	return st->dispensed_at[0] ? "dispensed" : "in_stock";
-}
-
-int wire_pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
+int wire_pack_public(const query_t *q, const view_public_t *v, buf_t *out)
 {
 	Yima__V1__PublicCodeView m = YIMA__V1__PUBLIC_CODE_VIEW__INIT;
 	wire_arena_t a = { NULL };
-	uint64_t dispensed = 0, refunded = 0;
-	bool recalled = false;
-	int rc;
+	int rc = YIMA_ENOMEM;
 
-	if ((rc = recalled_any(txn, q, &recalled)) < 0)
-		return rc;
 	m.code = (char *)q->code.canon;
-	if (q->in_catalog) {
-		if ((m.product_name = arena_str(&a, q->cat.name)) == NULL ||
-		    (m.product_spec = arena_str(&a, q->cat.spec)) == NULL) {
-			rc = YIMA_ENOMEM;
+	if (v->in_catalog) {
+		if ((m.product_name = arena_str(&a, v->name)) == NULL ||
+		    (m.product_spec = arena_str(&a, v->spec)) == NULL)
 			goto free_arena;
-		}
-		m.pack_units = q->cat.pack_units;
+		m.pack_units = v->pack_units;
 	}
-	for (size_t i = 0; i < q->h.n; i++) {
-		const ledger_event_t *e = &q->h.ev[i];
-		if (finding_set_rejects(e->type, e->findings))
-			m.any_reject = true;
-		if (!applied(e))
-			continue;
-		if (!seen_facility(q, i, e->facility))
-			m.facilities++;
-		if (e->type == EV_DISPENSE) {
-			dispensed += e->units;
-			if (e->units == 0 || refunded_against(q, i) < e->units)
-				m.sales++;
-		} else if (e->type == EV_REFUND) {
-			refunded += e->units;
-		}
-	}
-	m.units_dispensed = dispensed > refunded ? dispensed - refunded : 0;
-	m.status = (char *)public_status(q, recalled);
+	m.units_dispensed = v->units_dispensed;
+	m.sales = v->sales;
+	m.facilities = v->facilities;
+	m.status = (char *)v->status;
+	m.any_reject = v->any_reject;
 	rc = pack(&m.base, out);
 free_arena:
 	wire_arena_free(&a);

@@ -1,22 +1,24 @@
 /*
  * wire.h - yimad's protobuf messages (proto/yima.proto) to and from the
- * library's own types.
+ * verifier's own types: a pure mapping, private to server/.
  *
- * Requests become verify inputs exactly as CSV rows do (spec section 3):
- * an Event's nine text fields are a row, so a scanner's upload and
- * `yima ingest` of the same rows give the same records.  Answers are
- * packed into a buf_t.  Memory a conversion needs (rendered raw rows,
- * findings arrays) lives in a wire_arena_t freed in one call.
+ * Requests decode straight into verify inputs, by the column rules of
+ * spec section 3 applied to the message's fields (no text round trip), so
+ * a scanner's upload and `yima ingest` of the same rows give the same
+ * records.  Answers are packed into a buf_t.  Memory a conversion needs
+ * (evidence rows of broken events, findings arrays) lives in a
+ * wire_arena_t freed in one call.
  */
-#ifndef YIMA_WIRE_H
-#define YIMA_WIRE_H
+#ifndef YIMA_SERVER_WIRE_H
+#define YIMA_SERVER_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "yima.pb-c.h"
-#include "yima/verifier/claim.h"
+#include "yima/verifier/outcome.h"
 #include "yima/verifier/query.h"
+#include "yima/verifier/view.h"
 
 struct buf;
 
@@ -24,52 +26,28 @@ typedef struct wire_arena {
 	struct wire_chunk *head;
 } wire_arena_t;
 
+void *wire_arena_alloc(wire_arena_t *a, size_t n);
 void wire_arena_free(wire_arena_t *a);
 
-/* Events or claim codes as verify inputs (n of them, in the arena). */
-typedef struct wire_inputs {
-	size_t n;
-	verify_input_t *in;
-} wire_inputs_t;
+/* Every event of b as a verify input (in[b->n_events], in the arena); a
+ * broken event is a BAD_RECORD input with its evidence row, never an
+ * error.  Slices point into b and the arena.  Returns 0 or YIMA_ENOMEM. */
+int wire_decode_batch(const Yima__V1__EventBatch *b, wire_arena_t *a, verify_input_t **in);
 
-/* Every event of b; a malformed event is a BAD_RECORD input, never an
- * error.  Returns 0 or YIMA_ENOMEM. */
-int wire_batch_inputs(const Yima__V1__EventBatch *b, wire_arena_t *a, wire_inputs_t *out);
-
-/* Every code of every item of c, as dispense events.  Returns 0 or
- * YIMA_ENOMEM. */
-int wire_claim_inputs(const Yima__V1__Claim *c, wire_arena_t *a, wire_inputs_t *out);
+/* Every code of every item of c as a dispense (the claim's own fields
+ * checked once).  Returns 0 or YIMA_ENOMEM. */
+int wire_decode_claim(const Yima__V1__Claim *c, wire_arena_t *a, verify_input_t **in);
 
 /* Number of codes in a claim (items x codes), saturating. */
 size_t wire_claim_ncodes(const Yima__V1__Claim *c);
 
-/* What running a request did, for the service's metrics. */
-typedef struct wire_answer {
-	enum claim_status status;
-	uint64_t verdicts[3];		/* of records made now (not retries, */
-	uint64_t findings[F_COUNT];	/* not dry runs), by verdict / finding */
-} wire_answer_t;
-
-/* Run a decoded claim (dry or not) or event batch of facility in txn and
- * pack the answer into out: the one path of the writer thread and of dry
- * runs.  A conflicting claim (ans->status CLAIM_CONFLICT) packs nothing.
- * Returns 0 or an error (out is then incomplete). */
-int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, struct buf *out,
-		wire_answer_t *ans);
-int wire_batch(ledger_txn_t *txn, const char *facility, const Yima__V1__EventBatch *b,
-	       struct buf *out, wire_answer_t *ans);
-
-int wire_pack_batch_receipt(const char *batch_id, const claim_outcome_t *o, struct buf *out);
-int wire_pack_claim_verdict(const char *settlement, bool dry_run, const claim_outcome_t *o,
+int wire_pack_batch_receipt(const char *batch_id, const outcome_t *o, struct buf *out);
+int wire_pack_claim_verdict(const char *settlement, bool dry_run, const outcome_t *o,
 			    struct buf *out);
 int wire_pack_error(unsigned status, const char *reason, const char *message, struct buf *out);
 
-/* GET /v1/codes/{code}: the full view, and the public one (which reads
- * the recall list through txn). */
+/* GET /v1/codes/{code}: the full view, and the public one. */
 int wire_pack_history(const query_t *q, struct buf *out);
-int wire_pack_public(ledger_txn_t *txn, const query_t *q, struct buf *out);
-
-/* True if the facility has a record of the code (may see its history). */
-bool wire_history_has_facility(const query_t *q, const char *facility);
+int wire_pack_public(const query_t *q, const view_public_t *v, struct buf *out);
 
 #endif

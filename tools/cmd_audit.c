@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "yima/util/hex.h"
 #include "cmd.h"
 #include "tool.h"
 #include "yima/verifier/audit.h"
@@ -97,12 +98,6 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 	return remove(p);
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 static int run(ledger_t *lg, const char *expect)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -119,7 +114,7 @@ static int run(ledger_t *lg, const char *expect)
 		fprintf(stderr, "yima audit: FAILED: %s\n", why);
 		return EXIT_FOUND;
 	}
-	hex(res.head, LEDGER_HASH_LEN, head);
+	hex_encode(res.head, LEDGER_HASH_LEN, head);
 	if (expect != NULL && strcasecmp(expect, head) != 0) {
 		printf("FAILED: chain head %s differs from the expected %s (ledger truncated or rebuilt)\n",
 		       head, expect);

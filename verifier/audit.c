@@ -162,7 +162,7 @@ static int claim_push(struct replay *r, const ledger_event_t *e)
 static int claim_replay(struct replay *r, const ledger_event_t *last)
 {
 	struct claim_group *g = &r->claim;
-	claim_outcome_t out;
+	outcome_t out;
 	size_t n = g->n;
 	int rc;
 

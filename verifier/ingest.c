@@ -35,7 +35,7 @@
 void ingest_opts_init(ingest_opts_t *o)
 {
 	memset(o, 0, sizeof *o);
-	o->refund_window_days = 10;
+	o->refund_window_days = REFUND_WINDOW_DAYS_DEFAULT;
 	o->batch_rows = INGEST_BATCH_DEFAULT;
 }
 

@@ -181,7 +181,7 @@ Test(settle, too_many_codes)
 
 	buf_init(&b);
 	buf_puts(&b, HDR);
-	for (int i = 0; i <= SETTLE_CODES_MAX; i++)
+	for (int i = 0; i <= CLAIM_CODES_MAX; i++)
 		buf_printf(&b, "H1,ST1," T ",PT1,DRUGA,C%d,\n", i);
 	cr_assert(!b.oom);
 	cr_assert_eq(read_claim((char *)b.p, b.len, &c, why, sizeof why), YIMA_ETOOBIG, "%s", why);

@@ -20,11 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 
-static void check_inputs(const wire_inputs_t *w, size_t want)
+static void check_inputs(const verify_input_t *w, size_t n)
 {
-	CHECK(w->n == want);
-	for (size_t i = 0; i < w->n; i++) {
-		const verify_input_t *in = &w->in[i];
+	for (size_t i = 0; i < n; i++) {
+		const verify_input_t *in = &w[i];
 		CHECK(in->status == 0 || in->status == YIMA_EMALFORMED ||
 		      in->status == YIMA_EBADRECORD);
 		if (in->status != 0)
@@ -41,15 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Yima__V1__EventBatch *b = yima__v1__event_batch__unpack(NULL, size, data);
 	Yima__V1__Claim *c = yima__v1__claim__unpack(NULL, size, data);
 	wire_arena_t a = { NULL };
-	wire_inputs_t w;
+	verify_input_t *w;
 
-	if (b != NULL && b->n_events <= 100000) {
-		CHECK(wire_batch_inputs(b, &a, &w) == 0);
-		check_inputs(&w, b->n_events);
+	if (b != NULL && b->n_events <= BATCH_EVENTS_MAX) {
+		CHECK(wire_decode_batch(b, &a, &w) == 0);
+		check_inputs(w, b->n_events);
 	}
-	if (c != NULL && wire_claim_ncodes(c) <= 10000) {
-		CHECK(wire_claim_inputs(c, &a, &w) == 0);
-		check_inputs(&w, wire_claim_ncodes(c));
+	if (c != NULL && wire_claim_ncodes(c) <= CLAIM_CODES_MAX) {
+		CHECK(wire_decode_claim(c, &a, &w) == 0);
+		check_inputs(w, wire_claim_ncodes(c));
 	}
 	wire_arena_free(&a);
 	if (b != NULL)

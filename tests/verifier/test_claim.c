@@ -79,8 +79,8 @@ static char *world(char **top)
 }
 
 /* Settle c in one write transaction of the ledger at db. */
-static enum claim_status settle(const char *db, const claim_rows_t *c, const char *stl,
-				claim_outcome_t *out)
+static enum outcome_status settle(const char *db, const claim_rows_t *c, const char *stl,
+				outcome_t *out)
 {
 	ledger_t *lg;
 	ledger_txn_t *txn;
@@ -107,16 +107,16 @@ static void claim_of(size_t n)
 {
 	char *top, *db = world(&top), stl[32];
 	claim_rows_t c;
-	claim_outcome_t o;
+	outcome_t o;
 
 	snprintf(stl, sizeof stl, "ST%zu", n);
 	rows_make(&c, n, 1, stl, "");
-	cr_assert_eq(settle(db, &c, stl, &o), CLAIM_RECORDED);
+	cr_assert_eq(settle(db, &c, stl, &o), OUTCOME_RECORDED);
 	cr_assert_eq(o.verdict, VERDICT_WARN, "NOT_RECEIVED only: the claim stands");
 	cr_assert_eq(o.last_seq - o.first_seq + 1, n);
 	scenario_assert_audit_ok(db);
 	/* the same claim again: the first verdict, nothing recorded */
-	cr_assert_eq(settle(db, &c, stl, &o), CLAIM_REPLAYED);
+	cr_assert_eq(settle(db, &c, stl, &o), OUTCOME_REPLAYED);
 	cr_assert_eq(o.last_seq - o.first_seq + 1, n);
 	scenario_assert_audit_ok(db);
 	rows_free(&c);
@@ -134,10 +134,10 @@ Test(claim, rejected_claim_of_40_codes_audits)
 {
 	char *top, *db = world(&top);
 	claim_rows_t c;
-	claim_outcome_t o;
+	outcome_t o;
 
 	rows_make(&c, 40, 1, "STR", "30");	/* 30 units of a 24-unit pack: SPLIT_OVERDRAWN */
-	cr_assert_eq(settle(db, &c, "STR", &o), CLAIM_RECORDED);
+	cr_assert_eq(settle(db, &c, "STR", &o), OUTCOME_RECORDED);
 	cr_assert_eq(o.verdict, VERDICT_REJECT);
 	scenario_assert_audit_ok(db);
 	rows_free(&c);
@@ -150,12 +150,12 @@ Test(claim, other_content_under_an_accepted_settlement_is_a_conflict)
 {
 	char *top, *db = world(&top);
 	claim_rows_t a, b;
-	claim_outcome_t o;
+	outcome_t o;
 
 	rows_make(&a, 20, 1, "STC", "");
 	rows_make(&b, 20, 1, "STC", "2");
-	cr_assert_eq(settle(db, &a, "STC", &o), CLAIM_RECORDED);
-	cr_assert_eq(settle(db, &b, "STC", &o), CLAIM_CONFLICT);
+	cr_assert_eq(settle(db, &a, "STC", &o), OUTCOME_RECORDED);
+	cr_assert_eq(settle(db, &b, "STC", &o), OUTCOME_CONFLICT);
 	scenario_assert_audit_ok(db);
 	rows_free(&a);
 	rows_free(&b);

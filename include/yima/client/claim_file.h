@@ -21,8 +21,9 @@
 #include <stdio.h>
 
 #include "yima.pb-c.h"
+#include "yima/core/limits.h"
 
-#define SETTLE_CODES_MAX 10000		/* rows of one claim file */
+#define CLAIM_CODES_MAX 10000		/* rows of one claim file */
 
 extern const char *const settle_claim_columns[7];
 
@@ -41,7 +42,7 @@ typedef struct settle_claim {
  * Read a claim file from fp (name is for messages).  Returns 0 with *out
  * (free with settle_claim_free), YIMA_EFORMAT when the file is not a
  * well-formed claim (why: "claim.csv: line 3: column patient differs from
- * line 2"), YIMA_ETOOBIG over SETTLE_CODES_MAX rows, YIMA_EIO or
+ * line 2"), YIMA_ETOOBIG over CLAIM_CODES_MAX rows, YIMA_EIO or
  * YIMA_ENOMEM.
  */
 int settle_claim_read(FILE *fp, const char *name, settle_claim_t **out, char *why,

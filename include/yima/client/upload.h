@@ -46,11 +46,12 @@
 #include <stdio.h>
 
 #include "yima/client/client.h"
+#include "yima/core/limits.h"
 #include "yima/client/receipt.h"
 #include "yima/client/spool.h"
 
 #define UPLOAD_BATCH_DEFAULT 5000
-#define UPLOAD_BATCH_MAX 100000		/* yimad's limit per batch */
+#define UPLOAD_BATCH_MAX BATCH_EVENTS_MAX	/* yimad's limit per batch */
 #define UPLOAD_IDLE_MS 200
 #define UPLOAD_RETRY_FOR_DEFAULT 600	/* seconds */
 

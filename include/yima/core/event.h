@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "yima/core/limits.h"
 #include "yima/util/slice.h"
 
 enum event_type {
@@ -26,9 +27,6 @@ enum event_type {
 };
 
 #define EVENT_NCOLUMNS 9
-#define FACILITY_MAX 20		/* [A-Z0-9]{1,20} */
-#define EVENT_FIELD_MAX 255	/* drug, settlement, counterparty: longer is
-				 * BAD_RECORD (ledger keys must stay bounded) */
 
 /* An instant as written: UTC seconds + nanoseconds, and the offset it was
  * written with (so it can be printed back the way it came). */
@@ -51,6 +49,29 @@ typedef struct event {
 	yima_slice_t patient;		/* clear text; hashed before storage */
 	yima_slice_t counterparty;
 } event_t;
+
+/*
+ * A settlement claim's codes as dispense events (yimad, POST /v1/settle):
+ * the claim-level columns (time, facility, settlement) are checked once by
+ * event_claim_init(), each code's own (drug, units) by event_claim_item(),
+ * with the reason and precedence a CSV row of the same fields would give
+ * (event_parse_row(), spec section 3), so a claim's code and an uploaded
+ * row of the same content become the same record.  Slices point into the
+ * caller's memory.
+ */
+typedef struct event_claim {
+	event_t ev;		/* type, time, facility, settlement, patient */
+	int head_rc, tail_rc;	/* time or facility; settlement */
+	char head_why[192], tail_why[96];
+} event_claim_t;
+
+void event_claim_init(event_claim_t *c, yima_slice_t time, yima_slice_t facility,
+		      yima_slice_t settlement, yima_slice_t patient);
+
+/* One code: units 0 = the whole pack (no qty).  Returns 0 with *ev set, or
+ * YIMA_EBADRECORD with the reason in why (ev->code is set either way). */
+int event_claim_item(const event_claim_t *c, yima_slice_t code, yima_slice_t drug,
+		     uint64_t units, event_t *ev, char *why, size_t whylen);
 
 /* Parse an RFC 3339 date-time with offset (spec section 3 rules): exactly
  * YYYY-MM-DD[Tt]hh:mm:ss[.f+][Zz|+hh:mm|-hh:mm], nothing around it, a real

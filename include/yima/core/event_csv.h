@@ -30,4 +30,11 @@ bool event_csv_header_ok(const csv_row_t *row);
  */
 int event_parse_row(const csv_row_t *row, event_t *ev, char *why, size_t whylen);
 
+
+/* The rules of event_parse_row() on nine fields given one by one (a
+ * request's Event message), without a row's shape to check: ev->code is
+ * the code field whatever the outcome. */
+int event_parse_fields(const yima_slice_t fld[EVENT_NCOLUMNS], event_t *ev, char *why,
+		       size_t whylen);
+
 #endif

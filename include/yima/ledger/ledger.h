@@ -234,7 +234,6 @@ int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t sett
 int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
 		     const claim_entry_t *e);
 
-#define LEDGER_BATCH_ID_MAX 128
 
 /* An event batch received by yimad: records first_seq .. +count-1. */
 typedef struct batch_entry {

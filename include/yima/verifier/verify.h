@@ -59,6 +59,17 @@ typedef struct verify_result {
  * Never fails: a bad row or code is recorded in in->status/reason. */
 void verify_input_from_row(const csv_row_t *row, verify_input_t *in);
 
+/* The same from an Event message's nine fields (spec section 3's column
+ * order).  A bad event gets in->raw empty: the caller renders the fields
+ * as its evidence row (they are not one contiguous row). */
+void verify_input_from_fields(const yima_slice_t fld[EVENT_NCOLUMNS], verify_input_t *in);
+
+/* One code of a settlement claim (event_claim_init() checked the claim's
+ * own fields once): a dispense of units (0 = the whole pack).  A bad one
+ * gets in->raw empty, as above. */
+void verify_input_from_claim(const event_claim_t *c, yima_slice_t code, yima_slice_t drug,
+			     uint64_t units, verify_input_t *in);
+
 /* Normalize in->ev.code (status must be 0 on entry; sets MALFORMED). */
 void verify_input_normalize(verify_input_t *in);
 
@@ -69,36 +80,5 @@ void verify_input_normalize(verify_input_t *in);
  * with *out filled, or a ledger error (the transaction is then failed).
  */
 int verify_apply(ledger_txn_t *txn, const verify_input_t *in, verify_result_t *out);
-
-/*
- * Settlement claims (yimad, spec section 6) are checked before anything is
- * written, so that a claim with a rejected code changes nothing:
- * verify_evaluate() gives a code's verdict as if the claim's earlier
- * codes had been applied (the overlay carries their effect), reading the
- * ledger only.  Then every code is recorded with verify_apply_claim():
- * applied, or, when the claim is rejected, as a void attempt with the
- * findings the evaluation gave.
- */
-struct verify_seen {
-	char canon[CODE_CANON_MAX + 1];
-	size_t canon_len;
-	code_state_t st;	/* state after the claim's codes so far */
-	uint64_t units;		/* units they dispensed */
-};
-
-typedef struct verify_overlay {
-	size_t n, cap;
-	struct verify_seen *seen;	/* cap entries, caller's memory */
-} verify_overlay_t;
-
-typedef struct verify_claim_mark {
-	unsigned flags;			/* enum ledger_claim_flags */
-	finding_set_t findings;		/* LEDGER_CLAIM_VOID: as evaluated */
-} verify_claim_mark_t;
-
-int verify_evaluate(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_t *ov,
-		    verify_result_t *out);
-int verify_apply_claim(ledger_txn_t *txn, const verify_input_t *in,
-		       const verify_claim_mark_t *mark, verify_result_t *out);
 
 #endif

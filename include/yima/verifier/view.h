@@ -1,0 +1,36 @@
+/*
+ * view.h - what a caller may see of a code (GET /v1/codes/{code}, spec
+ * section 6): who may read its history, and the public view's counts.
+ */
+#ifndef YIMA_VERIFIER_VIEW_H
+#define YIMA_VERIFIER_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "yima/verifier/query.h"
+
+/* The public view: no facility, settlement or patient data. */
+typedef struct view_public {
+	bool in_catalog;
+	yima_slice_t name, spec;	/* into the snapshot, when in_catalog */
+	uint64_t pack_units;
+	uint64_t units_dispensed;	/* applied dispenses minus refunds */
+	uint64_t sales;			/* applied dispenses not fully refunded */
+	uint64_t facilities;		/* facilities with an applied event */
+	const char *status;		/* in_stock, partly_dispensed, dispensed,
+					 * destroyed, recalled */
+	bool any_reject;		/* a reject finding was recorded */
+} view_public_t;
+
+/* Compute the public view of a loaded code (reads the recall list through
+ * txn).  A split pack sold in four parts is one pack in four sales.
+ * Returns 0 or a ledger error. */
+int view_public(ledger_txn_t *txn, const query_t *q, view_public_t *v);
+
+/* True if facility has an applied event of the code: a facility that
+ * handled the code may read its history; a rejected attempt does not
+ * open another facility's history to it. */
+bool view_facility_handled(const query_t *q, const char *facility);
+
+#endif

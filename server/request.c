@@ -1,0 +1,95 @@
+/*
+ * request.c - yimad's write requests, decoded once and run (see
+ * request.h): the path a batch or claim takes from the network thread to
+ * the verifier and back into an answer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "request.h"
+#include "yima/util/buf.h"
+#include "yima/util/error.h"
+#include "yima/verifier/batch.h"
+#include "yima/verifier/claim.h"
+
+int request_from_batch(request_t *r, Yima__V1__EventBatch *b, const char *facility)
+{
+	memset(r, 0, sizeof *r);
+	r->kind = REQUEST_BATCH;
+	r->batch = b;
+	r->n = b->n_events;
+	snprintf(r->facility, sizeof r->facility, "%s", facility);
+	if (wire_decode_batch(b, &r->arena, &r->in) < 0) {
+		request_free(r);
+		return YIMA_ENOMEM;
+	}
+	return 0;
+}
+
+int request_from_claim(request_t *r, Yima__V1__Claim *c)
+{
+	memset(r, 0, sizeof *r);
+	r->kind = REQUEST_CLAIM;
+	r->claim = c;
+	r->dry_run = c->dry_run;
+	r->n = wire_claim_ncodes(c);
+	snprintf(r->facility, sizeof r->facility, "%s", c->facility);
+	if (wire_decode_claim(c, &r->arena, &r->in) < 0) {
+		request_free(r);
+		return YIMA_ENOMEM;
+	}
+	return 0;
+}
+
+void request_free(request_t *r)
+{
+	if (r->batch != NULL)
+		yima__v1__event_batch__free_unpacked(r->batch, NULL);
+	if (r->claim != NULL)
+		yima__v1__claim__free_unpacked(r->claim, NULL);
+	wire_arena_free(&r->arena);
+	memset(r, 0, sizeof *r);
+}
+
+static void count_outcome(const outcome_t *o, request_result_t *res)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		res->verdicts[o->codes[i].r.verdict]++;
+		for (int f = 0; f < F_COUNT; f++)
+			if (o->codes[i].r.findings & FINDING_BIT(f))
+				res->findings[f]++;
+	}
+}
+
+static int run_outcome(ledger_txn_t *txn, request_t *r, outcome_t *o)
+{
+	yima_slice_t fac = yima_slice_cstr(r->facility);
+
+	if (r->kind == REQUEST_BATCH)
+		return batch_apply(txn, fac, yima_slice_cstr(r->batch->batch_id), r->in, r->n, o);
+	return claim_settle(txn, fac, yima_slice_cstr(r->claim->settlement), r->in, r->n,
+			    r->dry_run, o);
+}
+
+int request_run(ledger_txn_t *txn, request_t *r, buf_t *out, request_result_t *res)
+{
+	outcome_t o;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if ((rc = outcome_init(&o, r->n)) < 0)
+		return rc;
+	if ((rc = run_outcome(txn, r, &o)) < 0)
+		goto free_outcome;
+	res->status = o.status;
+	if (o.status == OUTCOME_CONFLICT)
+		goto free_outcome;
+	if (o.status == OUTCOME_RECORDED && !r->dry_run)
+		count_outcome(&o, res);
+	rc = r->kind == REQUEST_BATCH
+		? wire_pack_batch_receipt(r->batch->batch_id, &o, out)
+		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, &o, out);
+free_outcome:
+	outcome_deinit(&o);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * request.h - a write request of yimad (POST /v1/events, POST /v1/settle)
+ * decoded on the network thread and run by the writer thread (or, for a
+ * dry run, on the network thread in a read transaction): one decode, one
+ * evaluation per code.  Private to server/.
+ */
+#ifndef YIMA_SERVER_REQUEST_H
+#define YIMA_SERVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wire.h"
+
+enum request_kind {
+	REQUEST_BATCH,
+	REQUEST_CLAIM,
+};
+
+typedef struct request {
+	enum request_kind kind;
+	char facility[FACILITY_MAX + 1];
+	bool dry_run;
+	Yima__V1__EventBatch *batch;	/* owned: the inputs point into it */
+	Yima__V1__Claim *claim;
+	wire_arena_t arena;
+	size_t n;
+	verify_input_t *in;		/* n inputs, in the arena */
+} request_t;
+
+/* Take ownership of an unpacked message and decode it into r (zeroed
+ * first).  facility is the batch's (checked by the caller); a claim names
+ * its own.  Returns 0 or YIMA_ENOMEM (r is then freed). */
+int request_from_batch(request_t *r, Yima__V1__EventBatch *b, const char *facility);
+int request_from_claim(request_t *r, Yima__V1__Claim *c);
+void request_free(request_t *r);
+
+/* What running a request did, for the service's metrics. */
+typedef struct request_result {
+	enum outcome_status status;
+	uint64_t verdicts[3];		/* of records made now (not retries, */
+	uint64_t findings[F_COUNT];	/* not dry runs), by verdict / finding */
+} request_result_t;
+
+/* Run r in txn (a write transaction, or any for a dry run) and pack its
+ * answer into out.  A conflict (res->status OUTCOME_CONFLICT) packs
+ * nothing.  Returns 0 or an error (out is then incomplete). */
+int request_run(ledger_txn_t *txn, request_t *r, struct buf *out, request_result_t *res);
+
+#endif
