@@ -87,9 +87,13 @@ static int body_decode(rd_t *r, ledger_admin_t *a)
 		p = rd_str8(r, &n);
 		a->key = yima_slice(p ? p : "", n);
 		return 0;
-	case ADMIN_REFUND_WINDOW:
-		a->days = (uint32_t)rd_varint(r);
+	case ADMIN_REFUND_WINDOW: {
+		uint64_t days = rd_varint(r);
+		if (days > UINT32_MAX)	/* never written: no silent truncation */
+			return YIMA_ECORRUPT;
+		a->days = (uint32_t)days;
 		return 0;
+	}
 	case ADMIN_BATCH:
 		p = rd_str8(r, &n);
 		a->facility = yima_slice(p ? p : "", n);

@@ -110,7 +110,7 @@ int cmd_ingest(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'a': o.again = true; break;
 		case 'w':
-			if (!tool_parse_u64(optarg, 0, 36500, &v))
+			if (!tool_parse_u64(optarg, 0, LEDGER_REFUND_WINDOW_MAX, &v))
 				return tool_usage_error("ingest", "--refund-window-days: not a number of days: %s", optarg);
 			o.refund_window_days = (uint32_t)v;
 			break;

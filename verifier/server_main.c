@@ -6,6 +6,7 @@
  * ("insecure-http = true"), '#' starts a comment.  The command line wins
  * over the file.  Secrets (the TLS key) are named by path, never inline.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,8 +60,9 @@ static bool parse_num(const char *s, unsigned long long min, unsigned long long 
 	char *end;
 	if (s == NULL || *s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return *end == '\0' && *out >= min && *out <= max;
+	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
 }
 
 static bool is_true(const char *v)
@@ -99,7 +101,7 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 		o->threads = (int)n;
 		break;
 	case O_REFUND:
-		if (!parse_num(v, 0, 36500, &n))
+		if (!parse_num(v, 0, LEDGER_REFUND_WINDOW_MAX, &n))
 			goto bad;
 		o->refund_window_days = (uint32_t)n;
 		break;

@@ -290,6 +290,10 @@ int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg);
 
 /* ---- settings chained with the events --------------------------------- */
 
+/* The refund window in days a flag may set (100 years: its instants stay
+ * far inside int64 seconds). */
+#define LEDGER_REFUND_WINDOW_MAX 36500
+
 /* The refund window in force (days), as last recorded; 10 if never set. */
 uint32_t ledger_refund_window(ledger_txn_t *txn);
 /* Record a new refund window if it differs from the one in force. */

@@ -425,6 +425,10 @@ Test(yimad, findings_over_the_wire)
 		{ "P0001", "A9", "DRUGA:" C1 "/1", "reject REUSED" },
 		{ "P0002", "A10", "DRUGA:" C2, "warn NOT_RECEIVED" },
 		{ "P0001", "A11", "DRUGA:" C2, "reject RETURNED_TO_MARKET" },
+		/* ClaimCode.units past 10^9 is BAD_RECORD, not a wrapped or
+		 * saturated count (issue 9 item 4) */
+		{ "P0001", "A12", "DRUGA:" C2 "/18446744073709551615", "reject BAD_RECORD" },
+		{ "P0001", "A13", "DRUGA:" C2 "/1000000001", "reject BAD_RECORD" },
 	};
 	char *db = world();
 	yd_t y;
@@ -445,13 +449,17 @@ Test(yimad, findings_over_the_wire)
 		T("20") ",P0001,refund," C1 ",DRUGA,4,A1,,\n"
 		T("06") ",P0001,destroy," CS ",,,,,\n"
 		T("07") ",P0001,stocktake," CS ",,,,,\n"
-		T("02") ",P0001,bad-type," CS ",,,,,\n", 200);
+		T("02") ",P0001,bad-type," CS ",,,,,\n"
+		T("06") ",P0001,refund," C1 ",DRUGA,99999999999999999999999,A1,,\n", 200);
 	expect_verdict(r->verdicts[0], "warn ALREADY_HELD", "receive twice");
 	expect_verdict(r->verdicts[1], "reject REFUND_UNMATCHED", "refund of nothing");
 	expect_verdict(r->verdicts[2], "reject REFUND_LATE", "refund after 15 days");
 	expect_verdict(r->verdicts[3], "accept", "destroy");
 	expect_verdict(r->verdicts[4], "reject DESTROYED", "after destroy");
 	expect_verdict(r->verdicts[5], "reject BAD_RECORD", "unknown type");
+	expect_verdict(r->verdicts[6], "reject BAD_RECORD", "a qty of 23 nines");
+	cr_expect(strstr(r->verdicts[6]->reason, "column qty: more than 1000000000 units") != NULL, "%s",
+		  r->verdicts[6]->reason);
 	yima__v1__batch_receipt__free_unpacked(r, NULL);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
 	scenario_assert_audit_ok(db);
