@@ -7,7 +7,7 @@
  * either all applied (their verdicts are then the evaluated ones) or all
  * as void attempts.  Idempotency rests on two tables: an accepted claim's
  * content hash under (facility, settlement), and each batch's records
- * under (facility, batch id).
+ * and content digest under (facility, batch id).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +259,8 @@ int claim_replay_records(ledger_txn_t *txn, const verify_input_t *items, size_t 
 /* ---- event batches ----------------------------------------------------------- */
 
 int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
-		const verify_input_t *items, size_t n, claim_outcome_t *out)
+		const uint8_t content[LEDGER_HASH_LEN], const verify_input_t *items, size_t n,
+		claim_outcome_t *out)
 {
 	batch_entry_t be;
 	int rc;
@@ -270,8 +271,12 @@ int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 	if (n != out->n)
 		return YIMA_EINVAL;
 	rc = ledger_batch_get(txn, facility, batch_id, &be);
+	if (rc == 0 && be.has_content && memcmp(be.content, content, LEDGER_HASH_LEN) != 0) {
+		out->status = CLAIM_CONFLICT;
+		return 0;
+	}
 	if (rc == 0) {
-		/* The first receipt whole, whatever this retry holds. */
+		/* A retry: the first receipt whole. */
 		if (be.count > out->n) {
 			claim_code_result_t *c = realloc(out->codes, be.count * sizeof *c);
 			if (c == NULL)
@@ -295,5 +300,7 @@ int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 	set_range(out, txn);
 	be.first_seq = out->first_seq;
 	be.count = n;
+	be.has_content = true;
+	memcpy(be.content, content, LEDGER_HASH_LEN);
 	return ledger_batch_put(txn, facility, batch_id, &be);
 }

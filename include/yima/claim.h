@@ -22,7 +22,8 @@ typedef struct claim_code_result {
 enum claim_status {
 	CLAIM_RECORDED = 0,	/* new: recorded now (or evaluated, dry run) */
 	CLAIM_REPLAYED = 1,	/* a retry: the first answer, nothing recorded */
-	CLAIM_CONFLICT = 2,	/* other content under an accepted settlement id */
+	CLAIM_CONFLICT = 2,	/* other content under an accepted settlement id,
+				 * or under a recorded batch id */
 };
 
 typedef struct claim_outcome {
@@ -45,12 +46,17 @@ typedef struct claim_outcome {
 int claim_settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
 		 const verify_input_t *items, size_t n, bool dry_run, claim_outcome_t *out);
 
-/* An event batch: every event applied in order as by `yima ingest`; a
- * batch id seen before for this facility returns the first receipt (all
- * of it: out->codes, malloc'd by the caller, may be reallocated and
- * out->n changed to the first batch's size). */
+/* An event batch: every event applied in order as by `yima ingest`.
+ * content is the batch's digest (wire_batch_content(): what the client
+ * sent, keyed), stored with it.  A batch id seen before for this facility
+ * with the same digest is a retry: the first receipt (all of it:
+ * out->codes, malloc'd by the caller, may be reallocated and out->n
+ * changed to the first batch's size); with another digest it is
+ * CLAIM_CONFLICT and nothing is recorded.  A batch recorded before digests
+ * existed cannot be compared: any retry gets its first receipt. */
 int claim_batch(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
-		const verify_input_t *items, size_t n, claim_outcome_t *out);
+		const uint8_t content[LEDGER_HASH_LEN], const verify_input_t *items, size_t n,
+		claim_outcome_t *out);
 
 /* Audit: replay a claim's records (the inputs rebuilt from them) into a
  * scratch ledger the way yimad recorded them. */

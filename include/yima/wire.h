@@ -40,6 +40,13 @@ int wire_batch_inputs(const Yima__V1__EventBatch *b, wire_arena_t *a, wire_input
  * YIMA_ENOMEM. */
 int wire_claim_inputs(const Yima__V1__Claim *c, wire_arena_t *a, wire_inputs_t *out);
 
+/* The content digest of a batch (claim_batch()): SHA-256 over what the
+ * client sent (each event's nine fields, or its raw bytes, in order,
+ * length-prefixed), keyed with the ledger's key (ledger_content_mac()) as
+ * it may hold patient ids in clear.  Returns 0 or an error. */
+int wire_batch_content(ledger_txn_t *txn, const Yima__V1__EventBatch *b,
+		       uint8_t out[LEDGER_HASH_LEN]);
+
 /* Number of codes in a claim (items x codes), saturating. */
 size_t wire_claim_ncodes(const Yima__V1__Claim *c);
 
@@ -52,7 +59,8 @@ typedef struct wire_answer {
 
 /* Run a decoded claim (dry or not) or event batch of facility in txn and
  * pack the answer into out: the one path of the writer thread and of dry
- * runs.  A conflicting claim (ans->status CLAIM_CONFLICT) packs nothing.
+ * runs.  A conflicting claim or batch (ans->status CLAIM_CONFLICT) packs
+ * nothing.
  * Returns 0 or an error (out is then incomplete). */
 int wire_settle(ledger_txn_t *txn, const Yima__V1__Claim *cl, bool dry_run, struct buf *out,
 		wire_answer_t *ans);
