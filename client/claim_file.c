@@ -15,6 +15,7 @@
 #include "yima/util/error.h"
 #include "yima/client/receipt.h"
 #include "yima/client/claim_file.h"
+#include "yima/core/event.h"
 
 enum { C_FACILITY, C_SETTLEMENT, C_TIME, C_PATIENT, C_DRUG, C_CODE, C_UNITS, C_COUNT };
 
@@ -52,18 +53,12 @@ static bool header_ok(const csv_row_t *row)
 	return true;
 }
 
-/* units: empty = 0 = the whole pack, else a whole number without sign. */
+/* units: empty = 0 = the whole pack, else a whole number without sign of
+ * at most EVENT_UNITS_MAX (what yimad accepts as a qty). */
 static bool parse_units(yima_slice_t s, uint64_t *out)
 {
-	uint64_t v = 0;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned d = (unsigned char)s.p[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	*out = 0;
+	return s.n == 0 || event_units_parse(s, out) == 0;
 }
 
 static size_t put_text(buf_t *b, yima_slice_t s)
@@ -115,8 +110,8 @@ static int take_row(struct reading *rd, const csv_row_t *row)
 	r->line = row->line;
 	if (!parse_units(row->field[C_UNITS], &r->units))
 		return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT,
-				 "%s: line %llu: column units: not a whole number: %.*s", rd->name,
-				 (unsigned long long)row->line, (int)(row->field[C_UNITS].n > 40 ? 40 : row->field[C_UNITS].n),
+				 "%s: line %llu: column units: not a whole number from 0 to %u: %.*s",
+				 rd->name, (unsigned long long)row->line, EVENT_UNITS_MAX, (int)(row->field[C_UNITS].n > 40 ? 40 : row->field[C_UNITS].n),
 				 row->field[C_UNITS].p);
 	r->drug = put_text(&rd->text, row->field[C_DRUG]);
 	r->code = put_text(&rd->text, row->field[C_CODE]);

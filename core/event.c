@@ -193,23 +193,45 @@ static int check_required(yima_slice_t f, int col, enum event_type t,
 	return col_fail(why, whylen, col, rule);
 }
 
-/* qty on dispense/refund: empty = whole pack, else digits only, >= 1,
- * saturating at UINT64_MAX rather than failing on a huge number. */
+int event_units_parse(yima_slice_t s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.n == 0)
+		return YIMA_EFORMAT;
+	for (size_t i = 0; i < s.n; i++)
+		if ((unsigned char)s.p[i] - (unsigned)'0' > 9)
+			return YIMA_EFORMAT;
+	for (size_t i = 0; i < s.n; i++) {
+		v = v * 10 + ((unsigned char)s.p[i] - (unsigned)'0');
+		if (v > EVENT_UNITS_MAX)	/* checked every digit: never wraps */
+			return YIMA_ETOOBIG;
+	}
+	*out = v;
+	return 0;
+}
+
+/* qty on dispense/refund: empty = whole pack, else a positive whole
+ * number of at most EVENT_UNITS_MAX. */
+static int qty_too_big(char *why, size_t whylen)
+{
+	char rule[80];
+
+	snprintf(rule, sizeof rule, "more than %u units", EVENT_UNITS_MAX);
+	return col_fail(why, whylen, COL_QTY, rule);
+}
+
 static int parse_qty(yima_slice_t f, event_t *ev, char *why, size_t whylen)
 {
 	uint64_t v = 0;
+	int rc;
+
 	if (f.n == 0)
 		return 0;
-	for (size_t i = 0; i < f.n; i++) {
-		unsigned d = (unsigned char)f.p[i] - (unsigned)'0';
-		if (d > 9)
-			return col_fail(why, whylen, COL_QTY,
-					"not a positive whole number");
-		if (v > (UINT64_MAX - d) / 10)
-			v = UINT64_MAX;
-		else
-			v = v * 10 + d;
-	}
+	if ((rc = event_units_parse(f, &v)) == YIMA_EFORMAT)
+		return col_fail(why, whylen, COL_QTY, "not a positive whole number");
+	if (rc == YIMA_ETOOBIG)
+		return qty_too_big(why, whylen);
 	if (v == 0)
 		return col_fail(why, whylen, COL_QTY,
 				"not a positive whole number (0)");
@@ -318,6 +340,8 @@ int event_claim_item(const event_claim_t *c, yima_slice_t code, yima_slice_t dru
 	if ((rc = check_required(drug, COL_DRUG, EV_DISPENSE, why, whylen)) < 0 ||
 	    (rc = check_len(drug, COL_DRUG, why, whylen)) < 0)
 		return rc;
+	if (units > EVENT_UNITS_MAX)
+		return qty_too_big(why, whylen);
 	if (units > 0) {
 		ev->has_qty = true;
 		ev->qty = units;

@@ -10,13 +10,22 @@
  *   KIND_RECALL_ADD/_REMOVE  u8 recall kind, str8 key
  *   KIND_REFUND_WINDOW  varint days
  *   KIND_BATCH          str8 facility, str8 batch id, varint first_seq,
- *                       varint count
+ *                       varint count; in layout 2 then the 32-byte
+ *                       content digest (layout 1: batches recorded
+ *                       before it existed)
+ * Every other kind is layout 1 (ledger_int.h).
  */
 #include <string.h>
 
 #include "ledger_int.h"
 
 int ledger_admin_append(ledger_txn_t *txn, enum rec_kind kind, const buf_t *body)
+{
+	return ledger_admin_append_layout(txn, ADMIN_LAYOUT_1, kind, body);
+}
+
+int ledger_admin_append_layout(ledger_txn_t *txn, uint8_t layout, enum rec_kind kind,
+			       const buf_t *body)
 {
 	uint8_t key[16], hash[LEDGER_HASH_LEN];
 	buf_t rec;
@@ -25,7 +34,7 @@ int ledger_admin_append(ledger_txn_t *txn, enum rec_kind kind, const buf_t *body
 	if (txn->err)
 		return txn->err;
 	buf_init(&rec);
-	buf_putc(&rec, LEDGER_LAYOUT);
+	buf_putc(&rec, layout);
 	buf_putc(&rec, (uint8_t)kind);
 	buf_put(&rec, body->p, body->len);
 	if (rec.oom) {
@@ -65,7 +74,7 @@ static bool copy_str(rd_t *r, char *out, size_t cap)
 	return true;
 }
 
-static int body_decode(rd_t *r, ledger_admin_t *a)
+static int body_decode(rd_t *r, uint8_t layout, ledger_admin_t *a)
 {
 	size_t n;
 	const char *p;
@@ -87,9 +96,13 @@ static int body_decode(rd_t *r, ledger_admin_t *a)
 		p = rd_str8(r, &n);
 		a->key = yima_slice(p ? p : "", n);
 		return 0;
-	case ADMIN_REFUND_WINDOW:
-		a->days = (uint32_t)rd_varint(r);
+	case ADMIN_REFUND_WINDOW: {
+		uint64_t days = rd_varint(r);
+		if (days > UINT32_MAX)	/* never written: no silent truncation */
+			return YIMA_ECORRUPT;
+		a->days = (uint32_t)days;
 		return 0;
+	}
 	case ADMIN_BATCH:
 		p = rd_str8(r, &n);
 		a->facility = yima_slice(p ? p : "", n);
@@ -97,6 +110,13 @@ static int body_decode(rd_t *r, ledger_admin_t *a)
 		a->key = yima_slice(p ? p : "", n);
 		a->batch.first_seq = rd_varint(r);
 		a->batch.count = rd_varint(r);
+		if (layout == ADMIN_LAYOUT_BATCH_DIGEST) {
+			const uint8_t *d = rd_bytes(r, LEDGER_HASH_LEN);
+			if (d == NULL)
+				return YIMA_ECORRUPT;
+			a->batch.has_content = true;
+			memcpy(a->batch.content, d, LEDGER_HASH_LEN);
+		}
 		return 0;
 	default:
 		return YIMA_ECORRUPT;
@@ -115,10 +135,12 @@ int ledger_admin_decode(const void *key, size_t klen, const void *val,
 	a->after_event = get_u64be(key);
 	a->seq = get_u64be((const uint8_t *)key + 8);
 	rd_init(&r, val, vlen - LEDGER_HASH_LEN);
-	if (rd_u8(&r) != LEDGER_LAYOUT)
-		return YIMA_EVERSION;
+	uint8_t layout = rd_u8(&r);
 	a->kind = (enum admin_kind)rd_u8(&r);
-	if ((rc = body_decode(&r, a)) < 0)
+	if (layout != ADMIN_LAYOUT_1 &&
+	    !(layout == ADMIN_LAYOUT_BATCH_DIGEST && a->kind == ADMIN_BATCH))
+		return YIMA_EVERSION;
+	if ((rc = body_decode(&r, layout, a)) < 0)
 		return rc;
 	if (r.bad || rd_left(&r) != 0)
 		return YIMA_ECORRUPT;

@@ -4,7 +4,9 @@
  *
  *   claims   str8 facility, str8 settlement -> varint first_seq,
  *            varint count, 32-byte content hash
- *   batches  str8 facility, str8 batch id -> varint first_seq, varint count
+ *   batches  str8 facility, str8 batch id -> varint first_seq, varint count,
+ *            [32-byte content digest] (absent for batches recorded before
+ *            the digest existed)
  *
  * Both are rebuilt by `yima audit`'s replay and compared with the stored
  * ones: a claim from its records (they carry the claim flags), a batch
@@ -114,13 +116,17 @@ int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		return rc;
 	e->first_seq = rd_varint(&r);
 	e->count = rd_varint(&r);
+	if (!r.bad && rd_left(&r) == LEDGER_HASH_LEN) {
+		e->has_content = true;
+		memcpy(e->content, rd_bytes(&r, LEDGER_HASH_LEN), LEDGER_HASH_LEN);
+	}
 	return r.bad || rd_left(&r) != 0 ? YIMA_ECORRUPT : 0;
 }
 
 int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		     const batch_entry_t *e)
 {
-	uint8_t vbuf[2 * 10];
+	uint8_t vbuf[2 * 10 + LEDGER_HASH_LEN];
 	buf_t v, body;
 	int rc;
 
@@ -133,12 +139,19 @@ int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 	buf_put_str8(&body, id.p, id.n);
 	buf_put_varint(&body, e->first_seq);
 	buf_put_varint(&body, e->count);
-	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM) : ledger_admin_append(txn, KIND_BATCH, &body);
+	if (e->has_content)
+		buf_put(&body, e->content, LEDGER_HASH_LEN);
+	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM)
+		      : ledger_admin_append_layout(txn, e->has_content ? ADMIN_LAYOUT_BATCH_DIGEST
+								   : ADMIN_LAYOUT_1,
+						   KIND_BATCH, &body);
 	buf_deinit(&body);
 	if (rc < 0)
 		return rc;
 	buf_init_fixed(&v, vbuf, sizeof vbuf);
 	buf_put_varint(&v, e->first_seq);
 	buf_put_varint(&v, e->count);
+	if (e->has_content)
+		buf_put(&v, e->content, LEDGER_HASH_LEN);
 	return table_put(txn, DB_BATCHES, facility, id, &v);
 }

@@ -496,3 +496,15 @@ int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n, uint8_t mac[
 		return YIMA_ECRYPTO;
 	return 0;
 }
+
+int ledger_content_mac(ledger_txn_t *txn, const uint8_t digest[LEDGER_HASH_LEN],
+		       uint8_t mac[LEDGER_MAC_LEN])
+{
+	/* the tag (NUL included) keeps these apart from patient-id MACs */
+	static const char tag[] = "yima content digest v1";
+	uint8_t msg[sizeof tag + LEDGER_HASH_LEN];
+
+	memcpy(msg, tag, sizeof tag);
+	memcpy(msg + sizeof tag, digest, LEDGER_HASH_LEN);
+	return ledger_patient_mac(txn, (const char *)msg, sizeof msg, mac);
+}

@@ -125,9 +125,22 @@ static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
 int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],
 		      const void *bytes, size_t n, uint8_t out[LEDGER_HASH_LEN]);
 
+/* Admin record layouts (byte 0 of an admin record).  1: every kind as
+ * first written.  2: a KIND_BATCH record whose body ends with the batch's
+ * 32-byte content digest.  Other kinds are still written in layout 1, so
+ * their bytes (and the chain over them) never change; a batch recorded
+ * before the digest existed stays layout 1 and is replayed as such. */
+enum {
+	ADMIN_LAYOUT_1 = 1,
+	ADMIN_LAYOUT_BATCH_DIGEST = 2,
+};
+
 /* Append an admin record whose body (after layout and kind bytes) the
- * caller encoded into body; chains it. */
+ * caller encoded into body; chains it.  ledger_admin_append() writes
+ * layout 1. */
 int ledger_admin_append(ledger_txn_t *txn, enum rec_kind kind, const buf_t *body);
+int ledger_admin_append_layout(ledger_txn_t *txn, uint8_t layout, enum rec_kind kind,
+			       const buf_t *body);
 int ledger_admin_decode(const void *key, size_t klen, const void *val,
 			size_t vlen, ledger_admin_t *a);
 

@@ -51,6 +51,15 @@ void request_free(request_t *r)
 	memset(r, 0, sizeof *r);
 }
 
+int request_batch_content(ledger_txn_t *txn, const Yima__V1__EventBatch *b,
+			  uint8_t out[LEDGER_HASH_LEN])
+{
+	uint8_t digest[LEDGER_HASH_LEN];
+	int rc = wire_batch_digest(b, digest);
+
+	return rc < 0 ? rc : ledger_content_mac(txn, digest, out);
+}
+
 static void count_outcome(const outcome_t *o, request_result_t *res)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -64,9 +73,15 @@ static void count_outcome(const outcome_t *o, request_result_t *res)
 static int run_outcome(ledger_txn_t *txn, request_t *r, outcome_t *o)
 {
 	yima_slice_t fac = yima_slice_cstr(r->facility);
+	uint8_t content[LEDGER_HASH_LEN];
+	int rc;
 
-	if (r->kind == REQUEST_BATCH)
-		return batch_apply(txn, fac, yima_slice_cstr(r->batch->batch_id), r->in, r->n, o);
+	if (r->kind == REQUEST_BATCH) {
+		if ((rc = request_batch_content(txn, r->batch, content)) < 0)
+			return rc;
+		return batch_apply(txn, fac, yima_slice_cstr(r->batch->batch_id), content, r->in,
+				   r->n, o);
+	}
 	return claim_settle(txn, fac, yima_slice_cstr(r->claim->settlement), r->in, r->n,
 			    r->dry_run, o);
 }

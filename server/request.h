@@ -35,6 +35,13 @@ int request_from_batch(request_t *r, Yima__V1__EventBatch *b, const char *facili
 int request_from_claim(request_t *r, Yima__V1__Claim *c);
 void request_free(request_t *r);
 
+/* The content of a batch as the batches table keeps it: its digest keyed
+ * with the ledger's key (it may hold patient ids in clear), so a retry
+ * can be told from other content under the same id.  Returns 0 or an
+ * error. */
+int request_batch_content(ledger_txn_t *txn, const Yima__V1__EventBatch *b,
+			  uint8_t out[LEDGER_HASH_LEN]);
+
 /* What running a request did, for the service's metrics. */
 typedef struct request_result {
 	enum outcome_status status;

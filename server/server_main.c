@@ -6,6 +6,7 @@
  * ("insecure-http = true"), '#' starts a comment.  The command line wins
  * over the file.  Secrets (the TLS key) are named by path, never inline.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,8 +60,9 @@ static bool parse_num(const char *s, unsigned long long min, unsigned long long 
 	char *end;
 	if (s == NULL || *s < '0' || *s > '9')
 		return false;
+	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return *end == '\0' && *out >= min && *out <= max;
+	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
 }
 
 static bool is_true(const char *v)

@@ -66,7 +66,9 @@ static int run_job(ledger_txn_t *txn, job_t *j)
 	if (rc < 0)
 		return rc;
 	if (ans.status == OUTCOME_CONFLICT) {
-		job_error(j, 409, "conflict", "settlement id already accepted with other content");
+		job_error(j, 409, "conflict", j->request.kind == REQUEST_BATCH
+			  ? "batch id already recorded with other content"
+			  : "settlement id already accepted with other content");
 		return 0;
 	}
 	j->status = 200;

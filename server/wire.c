@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "yima/util/buf.h"
 #include "yima/util/error.h"
 #include "wire.h"
@@ -177,6 +179,57 @@ size_t wire_claim_ncodes(const Yima__V1__Claim *c)
 		n += c->items[i]->n_codes;
 	}
 	return n;
+}
+
+/* ---- a batch's content ---------------------------------------------------------- */
+
+static void digest_bytes(EVP_MD_CTX *md, const void *p, size_t n)
+{
+	uint8_t len[8];
+
+	put_u64be(len, n);	/* length-prefixed: fields cannot run together */
+	EVP_DigestUpdate(md, len, sizeof len);
+	if (n > 0)
+		EVP_DigestUpdate(md, p, n);
+}
+
+static void digest_str(EVP_MD_CTX *md, const char *s)
+{
+	digest_bytes(md, s ? s : "", s ? strlen(s) : 0);
+}
+
+int wire_batch_digest(const Yima__V1__EventBatch *b, uint8_t out[LEDGER_HASH_LEN])
+{
+	static const char tag[] = "yima batch v1";
+	uint8_t n[8];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = 0;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		rc = YIMA_ECRYPTO;
+		goto free_md;
+	}
+	EVP_DigestUpdate(md, tag, sizeof tag);
+	put_u64be(n, b->n_events);
+	EVP_DigestUpdate(md, n, sizeof n);
+	for (size_t i = 0; i < b->n_events; i++) {
+		const Yima__V1__Event *e = b->events[i];
+		if (e->raw.len > 0) {
+			EVP_DigestUpdate(md, "R", 1);
+			digest_bytes(md, e->raw.data, e->raw.len);
+			continue;
+		}
+		EVP_DigestUpdate(md, "F", 1);
+		const char *f[EVENT_NCOLUMNS] = { e->time, e->facility, e->type, e->code, e->drug,
+						  e->qty, e->settlement, e->patient, e->counterparty };
+		for (int k = 0; k < EVENT_NCOLUMNS; k++)
+			digest_str(md, f[k]);
+	}
+	if (EVP_DigestFinal_ex(md, out, NULL) != 1)
+		rc = YIMA_ECRYPTO;
+free_md:
+	EVP_MD_CTX_free(md);
+	return rc;
 }
 
 /* A broken claim code's evidence: the row `yima ingest` would have read

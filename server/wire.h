@@ -38,6 +38,12 @@ int wire_decode_batch(const Yima__V1__EventBatch *b, wire_arena_t *a, verify_inp
  * checked once).  Returns 0 or YIMA_ENOMEM. */
 int wire_decode_claim(const Yima__V1__Claim *c, wire_arena_t *a, verify_input_t **in);
 
+/* The digest of what a batch holds, as sent (each event's nine fields or
+ * its raw bytes, in order, length-prefixed): SHA-256, unkeyed, so it may
+ * not be stored as it is (request_batch_content() keys it).  Returns 0 or
+ * YIMA_ECRYPTO. */
+int wire_batch_digest(const Yima__V1__EventBatch *b, uint8_t out[LEDGER_HASH_LEN]);
+
 /* Number of codes in a claim (items x codes), saturating. */
 size_t wire_claim_ncodes(const Yima__V1__Claim *c);
 

@@ -25,7 +25,8 @@ static int replay(ledger_txn_t *txn, const batch_entry_t *be, outcome_t *out)
 }
 
 int batch_apply(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
-		const verify_input_t *items, size_t n, outcome_t *out)
+		const uint8_t content[LEDGER_HASH_LEN], const verify_input_t *items, size_t n,
+		outcome_t *out)
 {
 	batch_entry_t be;
 	int rc;
@@ -36,6 +37,10 @@ int batch_apply(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 	if (n != out->n)
 		return YIMA_EINVAL;
 	rc = ledger_batch_get(txn, facility, batch_id, &be);
+	if (rc == 0 && be.has_content && memcmp(be.content, content, LEDGER_HASH_LEN) != 0) {
+		out->status = OUTCOME_CONFLICT;
+		return 0;
+	}
 	if (rc == 0)
 		return replay(txn, &be, out);
 	if (rc != YIMA_ENOTFOUND)
@@ -52,5 +57,7 @@ int batch_apply(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t batch_id,
 	outcome_set_range(out, txn);
 	be.first_seq = out->first_seq;
 	be.count = n;
+	be.has_content = true;
+	memcpy(be.content, content, LEDGER_HASH_LEN);
 	return ledger_batch_put(txn, facility, batch_id, &be);
 }

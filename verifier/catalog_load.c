@@ -14,6 +14,7 @@
 #include "yima/verifier/catalog.h"
 #include "yima/util/csv.h"
 #include "yima/util/error.h"
+#include "yima/core/event.h"
 
 enum { COL_PRODUCT, COL_DRUG, COL_NAME, COL_SPEC, COL_UNITS, NCOLS };
 static const char *const col_names[NCOLS] = {
@@ -39,18 +40,12 @@ static bool is_drug_code(yima_slice_t s)
 	return true;
 }
 
-/* pack_units: a whole number >= 1 (at most 10^9: no pack holds more). */
+/* pack_units: a whole number from 1 to EVENT_UNITS_MAX (10^9: no pack
+ * holds more). */
 static bool parse_units(yima_slice_t s, uint64_t *out)
 {
-	uint64_t v = 0;
-	if (s.n == 0 || s.n > 10)
-		return false;
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s.p[i] - '0');
-	}
-	if (v < 1 || v > 1000000000)
+	uint64_t v;
+	if (event_units_parse(s, &v) < 0 || v < 1)
 		return false;
 	*out = v;
 	return true;
@@ -82,7 +77,7 @@ static int row_to_entry(const csv_row_t *row, const int col[NCOLS], catalog_entr
 	memcpy(e->drug, drug.p, drug.n);
 	if (!parse_units(row->field[col[COL_UNITS]], &e->pack_units))
 		return yima_fail(why, whylen, YIMA_EBADRECORD,
-				 "column pack_units: not a whole number from 1 to 1000000000");
+				 "column pack_units: not a whole number from 1 to %u", EVENT_UNITS_MAX);
 	e->name = row->field[col[COL_NAME]];
 	e->spec = row->field[col[COL_SPEC]];
 	if (e->name.n > 65535 || e->spec.n > 65535)

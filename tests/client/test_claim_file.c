@@ -51,6 +51,9 @@ struct good_case {
 };
 
 static struct good_case good_cases[] = {
+	{ "units: 10^9, the most a number of units may be",
+	  HDR "H1,ST1," T ",PT1,DRUGA,C1,1000000000\n",
+	  "H1|ST1|" T "|PT1 ; DRUGA:C1/1000000000", "2" },
 	{ "two drugs, units given and empty (empty = the whole pack)",
 	  HDR "H1,ST1," T ",PT1,DRUGA,C1,10\nH1,ST1," T ",PT1,DRUGB,C2,\n",
 	  "H1|ST1|" T "|PT1 ; DRUGA:C1/10 ; DRUGB:C2/0", "2 3" },
@@ -138,13 +141,17 @@ static struct bad_case bad_cases[] = {
 	{ "time differs", HDR "H1,ST1," T ",PT1,DRUGA,C1,\nH1,ST1,2026-03-01T10:00:01+08:00,PT1,DRUGA,C2,\n", 0,
 	  YIMA_EFORMAT, "line 3: column time differs" },
 	{ "negative units", HDR "H1,ST1," T ",PT1,DRUGA,C1,-1\n", 0, YIMA_EFORMAT,
-	  "line 2: column units: not a whole number: -1" },
+	  "line 2: column units: not a whole number from 0 to 1000000000: -1" },
 	{ "fraction units", HDR "H1,ST1," T ",PT1,DRUGA,C1,1.5\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number" },
 	{ "signed units", HDR "H1,ST1," T ",PT1,DRUGA,C1,+2\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number" },
 	{ "units past 2^64", HDR "H1,ST1," T ",PT1,DRUGA,C1,18446744073709551616\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number" },
+	{ "units of a huge number (issue 9: never wrapped)", HDR "H1,ST1," T ",PT1,DRUGA,C1,99999999999999999999999\n",
+	  0, YIMA_EFORMAT, "line 2: column units: not a whole number from 0 to 1000000000" },
+	{ "units over 10^9", HDR "H1,ST1," T ",PT1,DRUGA,C1,1000000001\n", 0, YIMA_EFORMAT,
+	  "column units: not a whole number from 0 to 1000000000: 1000000001" },
 	{ "NUL in a code (a protobuf string cannot hold it)", HDR "H1,ST1," T ",PT1,DRUGA,C\0001,\n",
 	  sizeof(HDR "H1,ST1," T ",PT1,DRUGA,C\0001,\n") - 1, YIMA_EFORMAT, "line 2: column code: a NUL byte" },
 	{ "unterminated quote runs to the end: one bad row",

@@ -95,6 +95,18 @@ sed -n 2p "$t/out" | grep -q '"verdict":"warn"' || fail "row after a 4 MiB line 
 sed -n 3p "$t/out" | grep -q MALFORMED || fail "NUL in a code is not MALFORMED"
 sed -n 4p "$t/out" | grep -q BAD_RECORD || fail "unterminated quote is not one bad row"
 expect_rc 0 "$y" audit --db "$t/n"
+# numbers in flags: out of range (or past 2^64) is a usage error, never wrapped
+expect_rc 2 "$y" ingest --db "$t/x" --refund-window-days 99999999999999999999999 "$t/badhdr.csv"
+grep -q "refund-window-days" "$t/err" || fail "refund window flag: $(cat "$t/err")"
+expect_rc 2 "$y" ingest --db "$t/x" --refund-window-days 4294967306 "$t/badhdr.csv"
+expect_rc 2 "$y" ingest --db "$t/x" --batch 18446744073709551617 "$t/badhdr.csv"
+expect_rc 2 "$y" gen --out "$t/g" --events 18446744073709551617
+expect_rc 2 "$y" gen --out "$t/g" --facilities 4294967297
+if [ -x "$build/yimad" ]; then
+	expect_rc 2 "$build/yimad" --db "$t/x" --insecure-http --listen 127.0.0.1:1 --refund-window-days 18446744073709551626
+	grep -q "refund-window-days" "$t/err" || fail "yimad refund window flag: $(cat "$t/err")"
+	expect_rc 2 "$build/yimad" --db "$t/x" --insecure-http --listen 127.0.0.1:1 --max-body 18446744073709552640
+fi
 head -c 100000 /dev/urandom > "$t/random.bin"
 expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
 

@@ -135,3 +135,19 @@ void scenario_assert_audit_ok(const char *dir)
 	tu_rmtree(scratch);
 	free(scratch);
 }
+
+char *scenario_world(char **top)
+{
+	char *dir = tu_mkdtemp(), why[512], *db, *cat;
+	ledger_t *lg;
+	catalog_stats_t st;
+
+	cr_assert(asprintf(&db, "%s/db", dir) > 0);
+	cat = tu_write_file(dir, "catalog.csv", SC_CATALOG, strlen(SC_CATALOG));
+	cr_assert_eq(ledger_open(db, LEDGER_CREATE | LEDGER_NOSYNC, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(catalog_load_file(lg, cat, NULL, NULL, &st, why, sizeof why), 0, "%s", why);
+	ledger_close(lg);
+	free(cat);
+	*top = dir;
+	return db;
+}

@@ -44,4 +44,8 @@ char *scenario_run(const scenario_t *sc, int keep);
 /* Open dir, run fn-free checks: the audit passes on it. */
 void scenario_assert_audit_ok(const char *dir);
 
+/* A fresh ledger holding SC_CATALOG: returns its path (dir/db) and the
+ * directory to remove in *top (both malloc'd). */
+char *scenario_world(char **top);
+
 #endif

@@ -107,6 +107,12 @@ Test(wire, claim_codes_decode_as_ingest_rows)
 		{ "long drug", T0, "H1", "S1", "PT1", long_field, "81000010000000010001", 0 },
 		{ "no settlement", T0, "H1", "", "PT1", "DRUGA", "81000010000000010001", 0 },
 		{ "long settlement", T0, "H1", long_field, "PT1", "DRUGA", "81000010000000010001", 0 },
+		{ "units at the bound", T0, "H1", "S1", "PT1", "DRUGA", "81000010000000010001",
+		  EVENT_UNITS_MAX },
+		{ "units past the bound", T0, "H1", "S1", "PT1", "DRUGA", "81000010000000010001",
+		  EVENT_UNITS_MAX + 1ull },
+		{ "units that would wrap", T0, "H1", "S1", "PT1", "DRUGA", "81000010000000010001",
+		  UINT64_MAX },
 		/* several broken fields: the first in column order wins */
 		{ "bad time and drug", "yesterday", "H1", "", "PT1", "", "x", 0 },
 		{ "no drug, no settlement", T0, "H1", "", "PT1", "", "81000010000000010001", 0 },

@@ -250,14 +250,26 @@ Test(yimad, batch_verdicts_and_retry_records_once)
 	cr_expect_str_eq(r->verdicts[3]->code, C2, "a BAD_RECORD row's code is its raw field");
 	cr_expect_str_eq(again->verdicts[3]->code, C2, "and so it is in the replayed receipt");
 
-	/* A retry carrying less than the first batch still gets all of the
-	 * first receipt. */
-	Yima__V1__BatchReceipt *part = post_batch(&y, NULL, "b-1", RECV("P0001", C1), 200);
-	cr_expect(part->receipt->replayed);
-	cr_expect_eq(part->receipt->last_seq, 5);
-	cr_expect_eq(part->n_verdicts, 5);
-	cr_expect(memcmp(part->receipt->chain_hash.data, r->receipt->chain_hash.data, 32) == 0);
-	yima__v1__batch_receipt__free_unpacked(part, NULL);
+	/* The same batch id with other content (here less of it) is a
+	 * conflict, answered as a conflicting claim is, and records nothing
+	 * (issue 9 item 6: it was 200 and the content silently dropped). */
+	size_t n;
+	uint8_t *body = batch("b-1", RECV("P0001", C1), &n);
+	hc_resp_t e;
+	cr_assert_eq(hc_once(&y, NULL, "POST", "/v1/events", PB, body, n, &e), 409);
+	Yima__V1__Error *err = yima__v1__error__unpack(NULL, e.len, e.body);
+	cr_assert_not_null(err, "a 409 carries an Error");
+	cr_expect_eq(err->status, 409);
+	cr_expect_str_eq(err->reason, "conflict");
+	cr_expect(strstr(err->message, "batch id") != NULL, "%s", err->message);
+	yima__v1__error__free_unpacked(err, NULL);
+	hc_resp_free(&e);
+	free(body);
+	/* and the first content again is still a retry */
+	Yima__V1__BatchReceipt *third = post_batch(&y, NULL, "b-1", rows, 200);
+	cr_expect(third->receipt->replayed);
+	cr_expect_eq(third->receipt->last_seq, 5);
+	yima__v1__batch_receipt__free_unpacked(third, NULL);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
 	cr_expect_eq(ledger_events(db), 5, "a retried batch records nothing");
 	scenario_assert_audit_ok(db);
@@ -425,6 +437,10 @@ Test(yimad, findings_over_the_wire)
 		{ "P0001", "A9", "DRUGA:" C1 "/1", "reject REUSED" },
 		{ "P0002", "A10", "DRUGA:" C2, "warn NOT_RECEIVED" },
 		{ "P0001", "A11", "DRUGA:" C2, "reject RETURNED_TO_MARKET" },
+		/* ClaimCode.units past 10^9 is BAD_RECORD, not a wrapped or
+		 * saturated count (issue 9 item 4) */
+		{ "P0001", "A12", "DRUGA:" C2 "/18446744073709551615", "reject BAD_RECORD" },
+		{ "P0001", "A13", "DRUGA:" C2 "/1000000001", "reject BAD_RECORD" },
 	};
 	char *db = world();
 	yd_t y;
@@ -445,13 +461,17 @@ Test(yimad, findings_over_the_wire)
 		T("20") ",P0001,refund," C1 ",DRUGA,4,A1,,\n"
 		T("06") ",P0001,destroy," CS ",,,,,\n"
 		T("07") ",P0001,stocktake," CS ",,,,,\n"
-		T("02") ",P0001,bad-type," CS ",,,,,\n", 200);
+		T("02") ",P0001,bad-type," CS ",,,,,\n"
+		T("06") ",P0001,refund," C1 ",DRUGA,99999999999999999999999,A1,,\n", 200);
 	expect_verdict(r->verdicts[0], "warn ALREADY_HELD", "receive twice");
 	expect_verdict(r->verdicts[1], "reject REFUND_UNMATCHED", "refund of nothing");
 	expect_verdict(r->verdicts[2], "reject REFUND_LATE", "refund after 15 days");
 	expect_verdict(r->verdicts[3], "accept", "destroy");
 	expect_verdict(r->verdicts[4], "reject DESTROYED", "after destroy");
 	expect_verdict(r->verdicts[5], "reject BAD_RECORD", "unknown type");
+	expect_verdict(r->verdicts[6], "reject BAD_RECORD", "a qty of 23 nines");
+	cr_expect(strstr(r->verdicts[6]->reason, "column qty: more than 1000000000 units") != NULL, "%s",
+		  r->verdicts[6]->reason);
 	yima__v1__batch_receipt__free_unpacked(r, NULL);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
 	scenario_assert_audit_ok(db);

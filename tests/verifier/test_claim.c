@@ -1,7 +1,9 @@
 /*
  * test_claim.c - yimad's two writes in process (verifier/claim.c):
  * settlement claims of many codes recorded through claim_settle() and
- * then audited, retries and conflicts, event batches and their retries.
+ * then audited, retries and conflicts, event batches and their retries
+ * (same content: the first receipt; other content: a conflict), and a
+ * ledger written before batches carried a content digest.
  * The same library path as yimad's writer thread, without HTTP.
  */
 #define _GNU_SOURCE
@@ -62,22 +64,6 @@ static void rows_free(claim_rows_t *c)
 	free(c->code);
 }
 
-static char *world(char **top)
-{
-	char *dir = tu_mkdtemp(), why[512], *db, *cat;
-	ledger_t *lg;
-	catalog_stats_t st;
-
-	cr_assert(asprintf(&db, "%s/db", dir) > 0);
-	cat = tu_write_file(dir, "catalog.csv", SC_CATALOG, strlen(SC_CATALOG));
-	cr_assert_eq(ledger_open(db, LEDGER_CREATE | LEDGER_NOSYNC, &lg, why, sizeof why), 0, "%s", why);
-	cr_assert_eq(catalog_load_file(lg, cat, NULL, NULL, &st, why, sizeof why), 0, "%s", why);
-	ledger_close(lg);
-	free(cat);
-	*top = dir;
-	return db;
-}
-
 /* Settle c in one write transaction of the ledger at db. */
 static enum outcome_status settle(const char *db, const claim_rows_t *c, const char *stl,
 				outcome_t *out)
@@ -105,7 +91,7 @@ static enum outcome_status settle(const char *db, const claim_rows_t *c, const c
  * check) must pass: issue 9 item 1, where 17 codes or more broke it. */
 static void claim_of(size_t n)
 {
-	char *top, *db = world(&top), stl[32];
+	char *top, *db = scenario_world(&top), stl[32];
 	claim_rows_t c;
 	outcome_t o;
 
@@ -132,7 +118,7 @@ Test(claim, audit_1000_codes) { claim_of(1000); }
 /* A rejected claim of many codes is one void attempt; it audits too. */
 Test(claim, rejected_claim_of_40_codes_audits)
 {
-	char *top, *db = world(&top);
+	char *top, *db = scenario_world(&top);
 	claim_rows_t c;
 	outcome_t o;
 
@@ -148,7 +134,7 @@ Test(claim, rejected_claim_of_40_codes_audits)
 
 Test(claim, other_content_under_an_accepted_settlement_is_a_conflict)
 {
-	char *top, *db = world(&top);
+	char *top, *db = scenario_world(&top);
 	claim_rows_t a, b;
 	outcome_t o;
 

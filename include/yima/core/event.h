@@ -44,7 +44,7 @@ typedef struct event {
 	yima_slice_t code;		/* raw scanned bytes */
 	yima_slice_t drug;		/* empty if none */
 	bool has_qty;
-	uint64_t qty;			/* saturates at UINT64_MAX */
+	uint64_t qty;			/* 1..EVENT_UNITS_MAX */
 	yima_slice_t settlement;
 	yima_slice_t patient;		/* clear text; hashed before storage */
 	yima_slice_t counterparty;
@@ -94,6 +94,13 @@ void yima_time_local_date(const yima_time_t *t, int *year, int *month, int *day)
 /* Event type names as in the CSV ("transfer_out"); NULL for EV_NONE. */
 const char *event_type_name(enum event_type t);
 enum event_type event_type_parse(const char *s, size_t n);
+
+/* Parse a number of units: one or more ASCII digits (no sign, space,
+ * fraction or exponent; leading zeros allowed), at most EVENT_UNITS_MAX.
+ * Returns 0 with *out set, YIMA_EFORMAT if s is not a whole number (empty
+ * included), YIMA_ETOOBIG if it is larger.  The one parser of every
+ * number of units yima reads (events, catalog, claim files). */
+int event_units_parse(yima_slice_t s, uint64_t *out);
 
 /* True if s is a facility id: [A-Z0-9]{1,20}. */
 bool event_is_facility_id(const char *s, size_t n);

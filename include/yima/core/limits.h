@@ -15,7 +15,14 @@
 #define BATCH_EVENTS_MAX 100000		/* events in one POST /v1/events */
 #define CLAIM_CODES_MAX 10000		/* codes in one claim (POST /v1/settle,
 					 * a `yima settle` file) */
+/* The most units one number may say: a qty, a catalog pack_units (and
+ * max_units_30d), a claimed code's units.  10^9: no pack holds more, and
+ * sums of them (units left, refunded, dispensed in 30 days) stay far from
+ * 2^64 (docs/decisions.md). */
+#define EVENT_UNITS_MAX 1000000000u
 #define REFUND_WINDOW_DAYS_DEFAULT 10	/* spec section 4, REFUND_LATE */
-#define REFUND_WINDOW_DAYS_MAX 36500	/* --refund-window-days 0..36500 */
+#define REFUND_WINDOW_DAYS_MAX 36500	/* --refund-window-days 0..36500: 100
+					 * years, its instants far inside int64
+					 * seconds */
 
 #endif

@@ -105,6 +105,13 @@ void ledger_head(const ledger_txn_t *txn, uint8_t head[LEDGER_HASH_LEN]);
 int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n,
 		       uint8_t mac[LEDGER_MAC_LEN]);
 
+/* Keyed hash of a content digest (a SHA-256 over request content that may
+ * hold patient ids in clear): HMAC-SHA256 with the ledger's key over a
+ * fixed tag and the digest, so a stored value gives nothing to guess
+ * patient ids against.  Returns 0 or an error (no key: YIMA_EINVAL). */
+int ledger_content_mac(ledger_txn_t *txn, const uint8_t digest[LEDGER_HASH_LEN],
+		       uint8_t mac[LEDGER_MAC_LEN]);
+
 /* ---- event records ---------------------------------------------------- */
 
 enum rec_status {
@@ -235,16 +242,24 @@ int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t sett
 		     const claim_entry_t *e);
 
 
-/* An event batch received by yimad: records first_seq .. +count-1. */
+/* An event batch received by yimad: records first_seq .. +count-1, and
+ * a digest of what the batch held, so that a retry can be told from other
+ * content under the same id.  Batches recorded before the digest existed
+ * have none (has_content false): they are still read, and replayed by the
+ * audit, in their first form. */
 typedef struct batch_entry {
 	uint64_t first_seq;
 	uint64_t count;
+	bool has_content;
+	uint8_t content[LEDGER_HASH_LEN];	/* see claim_batch() */
 } batch_entry_t;
 
+/* Returns 0, YIMA_ENOTFOUND, or YIMA_ECORRUPT. */
 int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		     batch_entry_t *e);
 /* Record that the batch (facility, id) became these records: an admin
- * record in the chain plus the lookup entry. */
+ * record in the chain plus the lookup entry (with the content digest when
+ * e->has_content; without, only to replay a batch recorded before). */
 int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		     const batch_entry_t *e);
 

@@ -1,0 +1,106 @@
+/*
+ * test_catalog.c - loading a catalog CSV (verifier/catalog_load.c, spec
+ * section 2): good rows load, each bad row is reported with its line and
+ * reason and skipped, the rest loads.  The numbers of the catalog
+ * (pack_units) are bounded, never wrapped (issue 9 item 4).
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "yima/verifier/catalog.h"
+#include "yima/util/error.h"
+#include "yima/core/event.h"
+
+struct bad_seen {
+	char lines[32][160];
+	size_t n;
+};
+
+static void on_bad(void *arg, uint64_t line, const char *reason)
+{
+	struct bad_seen *b = arg;
+	if (b->n < 32)
+		snprintf(b->lines[b->n++], sizeof b->lines[0], "%llu %s", (unsigned long long)line, reason);
+}
+
+/* pack_units of product in the ledger at db, 0 if absent. */
+static uint64_t units_of(ledger_t *lg, const char *product)
+{
+	ledger_txn_t *txn;
+	catalog_entry_t e;
+	uint64_t u = 0;
+
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	if (ledger_catalog_get(txn, product, strlen(product), &e) == 0)
+		u = e.pack_units;
+	ledger_txn_abort(txn);
+	return u;
+}
+
+Test(catalog, pack_units_bounded_never_wrapped)
+{
+	static const char text[] =
+		"product_id,drug_code,name,spec,pack_units\n"
+		"8100001,DRUGA,A,1 box,24\n"				/* 2 */
+		"8100002,DRUGA,A,1 box,1000000000\n"			/* 3: 10^9, the bound */
+		"8100003,DRUGA,A,1 box,1000000001\n"			/* 4 */
+		"8100004,DRUGA,A,1 box,99999999999999999999999\n"	/* 5 */
+		"8100005,DRUGA,A,1 box,18446744073709551617\n"		/* 6: 2^64 + 1 */
+		"8100006,DRUGA,A,1 box,0\n"				/* 7 */
+		"8100007,DRUGA,A,1 box,-3\n"				/* 8 */
+		"8100008,DRUGA,A,1 box,\n"				/* 9 */
+		"8100009,DRUGA,A,1 box,000000000000012\n";		/* 10: leading zeros */
+	char *dir = tu_mkdtemp(), *db, why[256];
+	char *path = tu_write_file(dir, "catalog.csv", text, sizeof text - 1);
+	struct bad_seen bad = { .n = 0 };
+	catalog_stats_t st;
+	ledger_t *lg;
+
+	cr_assert(asprintf(&db, "%s/db", dir) > 0);
+	cr_assert_eq(ledger_open(db, LEDGER_CREATE | LEDGER_NOSYNC, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(catalog_load_file(lg, path, on_bad, &bad, &st, why, sizeof why), 0, "%s", why);
+	cr_expect_eq(st.loaded, 3);
+	cr_expect_eq(st.bad, 6);
+	cr_assert_eq(bad.n, 6);
+	static const char *const want_lines[] = { "4 ", "5 ", "6 ", "7 ", "8 ", "9 " };
+	for (size_t i = 0; i < bad.n; i++) {
+		cr_expect(strncmp(bad.lines[i], want_lines[i], strlen(want_lines[i])) == 0, "%s", bad.lines[i]);
+		cr_expect(strstr(bad.lines[i], "column pack_units: not a whole number from 1 to 1000000000"),
+			  "%s", bad.lines[i]);
+	}
+	cr_expect_eq(units_of(lg, "8100001"), 24);
+	cr_expect_eq(units_of(lg, "8100002"), EVENT_UNITS_MAX);
+	cr_expect_eq(units_of(lg, "8100004"), 0, "a huge number loads nothing");
+	cr_expect_eq(units_of(lg, "8100005"), 0, "2^64 + 1 does not wrap to 1");
+	cr_expect_eq(units_of(lg, "8100009"), 12);
+	ledger_close(lg);
+	tu_rmtree(dir);
+	free(dir);
+	free(db);
+	free(path);
+}
+
+/* The one parser of numbers of units (event.h): digits only, at most
+ * 10^9, checked at every digit so no input wraps. */
+Test(catalog, units_parser)
+{
+	static const struct { const char *s; int rc; uint64_t v; } cases[] = {
+		{ "0", 0, 0 }, { "1", 0, 1 }, { "1000000000", 0, 1000000000 },
+		{ "0001000000000", 0, 1000000000 }, { "1000000001", YIMA_ETOOBIG, 0 },
+		{ "4294967296", YIMA_ETOOBIG, 0 }, { "18446744073709551616", YIMA_ETOOBIG, 0 },
+		{ "99999999999999999999999", YIMA_ETOOBIG, 0 }, { "", YIMA_EFORMAT, 0 },
+		{ "-1", YIMA_EFORMAT, 0 }, { "+1", YIMA_EFORMAT, 0 }, { "1 ", YIMA_EFORMAT, 0 },
+		{ "1e3", YIMA_EFORMAT, 0 }, { "99999999999999999999x", YIMA_EFORMAT, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t v = 77;
+		int rc = event_units_parse(yima_slice_cstr(cases[i].s), &v);
+		cr_expect_eq(rc, cases[i].rc, "\"%s\": rc %d", cases[i].s, rc);
+		if (rc == 0)
+			cr_expect_eq(v, cases[i].v, "\"%s\"", cases[i].s);
+	}
+}
