@@ -60,18 +60,19 @@ bool note_name_valid(const char *name, size_t len)
 	return true;
 }
 
-/* Valid UTF-8 with no control character but newline: returns len, or the
- * offset of the first offending byte. */
-static size_t note_text_scan(const char *s, size_t len)
+bool note_text_valid(const char *s, size_t len, size_t *at)
 {
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = note_next_cp(s + i, len - i, &cp);
-		if (n == 0 || (cp < 0x20 && cp != '\n'))
-			return i;
+		if (n == 0 || (cp < 0x20 && cp != '\n')) {
+			if (at != NULL)
+				*at = i;
+			return false;
+		}
 		i += n;
 	}
-	return len;
+	return true;
 }
 
 int note_sign(const note_signer_t *s, const char *text, size_t len,
@@ -79,9 +80,9 @@ int note_sign(const note_signer_t *s, const char *text, size_t len,
 {
 	uint8_t payload[NOTE_SIG_PAYLOAD];
 	char b64[128];
-	size_t at = note_text_scan(text, len);
+	size_t at = 0;
 	int rc;
-	if (at < len)
+	if (!note_text_valid(text, len, &at))
 		return yima_fail(why, whylen, YIMA_EFORMAT, "note text: byte %zu is a "
 			"control character or not UTF-8", at);
 	if (len == 0 || text[len - 1] != '\n')
@@ -166,8 +167,8 @@ static size_t note_split(const char *msg, size_t len)
 int note_open(const note_verifier_t *v, const char *msg, size_t len, size_t *textlen,
 	char *why, size_t whylen)
 {
-	size_t at = note_text_scan(msg, len);
-	if (at < len)
+	size_t at = 0;
+	if (!note_text_valid(msg, len, &at))
 		return yima_fail(why, whylen, YIMA_EFORMAT, "note: byte %zu is a control "
 			"character or not UTF-8", at);
 	size_t split = len == 0 ? len : note_split(msg, len);

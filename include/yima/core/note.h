@@ -50,6 +50,13 @@ typedef struct note_verifier note_verifier_t;
  */
 bool note_name_valid(const char *name, size_t len);
 
+/*
+ * Is s (len bytes) valid note text: UTF-8 with no control character other
+ * than newline?  If not and at is not NULL, *at is the offset of the first
+ * offending byte.
+ */
+bool note_text_valid(const char *s, size_t len, size_t *at);
+
 /* The Ed25519 key id of (name, public key), as above.  Returns 0 or
  * YIMA_ECRYPTO. */
 int note_key_id(const char *name, size_t len, const uint8_t pub[NOTE_PUBKEY_SIZE],
