@@ -29,7 +29,15 @@ struct report {
 	buf_t b;
 	report_agg_t a;
 	int err;		/* output error seen while flushing */
+	uint64_t base, total;	/* progress: records before this pass, all */
 };
+
+/* Every YIMA_PROGRESS_EVERY records of a pass, tell the caller. */
+static void progress_at(const struct report *r, uint64_t seq)
+{
+	if (r->o->progress != NULL && seq % YIMA_PROGRESS_EVERY == 0)
+		r->o->progress(r->o->progress_arg, r->base + seq, r->base + seq, r->total);
+}
 
 /* ---- pass 1: counting ------------------------------------------------- */
 
@@ -128,6 +136,7 @@ static int count_event(void *arg, const ledger_event_t *ev)
 	report_agg_t *a = &r->a;
 	unsigned nf = 0;
 
+	progress_at(r, ev->seq);
 	if (!in_report(r->o, ev))
 		return 0;
 	a->events++;
@@ -356,6 +365,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 
 	if (ev->seq > r->a.last_seq)
 		return 1;
+	progress_at(r, ev->seq);
 	if (!in_report(r->o, ev) || ev->findings == 0)
 		return 0;
 	buf_printf(b, "<tr id=\"seq-%" PRIu64 "\"><td class=\"num\">%" PRIu64 "</td><td class=\"t\">", ev->seq, ev->seq);
@@ -388,8 +398,12 @@ static int write_page(struct report *r, report_stats_t *st)
 {
 	int rc;
 
+	/* pass 2 reads at most as many records as pass 1: 2N bounds it */
+	r->total = 2 * st->ledger_events;
 	if ((rc = ledger_event_scan(r->txn, 1, count_event, r)) < 0)
 		return rc;
+	r->base = st->ledger_events - r->a.first_seq + 1;
+	r->total = st->ledger_events + (r->a.flagged ? r->a.last_seq - r->a.first_seq + 1 : 0);
 	page_head(r, st->head, st->ledger_events);
 	totals(r);
 	buf_puts(&r->b, "<h2>Findings over time</h2>\n");
@@ -410,24 +424,6 @@ static int write_page(struct report *r, report_stats_t *st)
 		return r->err ? r->err : YIMA_EIO;
 	st->events = r->a.events;
 	st->flagged = r->a.flagged;
-	return 0;
-}
-
-int report_period_parse(const char *s, bool end, yima_time_t *t, char *why, size_t whylen)
-{
-	char full[64];
-	size_t n = strlen(s);
-	bool date = n == 10 && s[4] == '-' && s[7] == '-';
-
-	for (size_t i = 0; date && i < n; i++)
-		date = i == 4 || i == 7 || (s[i] >= '0' && s[i] <= '9');
-	if (date) {
-		/* the system's users are in China: a plain date is a CST day */
-		n = (size_t)snprintf(full, sizeof full, "%sT%s+08:00", s, end ? "23:59:59.999999999" : "00:00:00");
-		s = full;
-	}
-	if (yima_time_parse(s, n, t, why, whylen) < 0)
-		return YIMA_EINVAL;
 	return 0;
 }
 

@@ -47,7 +47,7 @@ time,facility,type,code,drug,qty,settlement,patient,counterparty
 2026-03-03T23:59:59+08:00,H0001,receive,12345670000000000002,,,,,S0002
 EOF
 flagged="4 5 7 8 9 12"
-expect_rc 0 "$y" catalog load --db "$t/db" "$t/catalog.csv"
+expect_rc 0 "$y" catalog load --db "$t/db" --create "$t/catalog.csv"
 expect_rc 1 "$y" ingest --db "$t/db" --out "$t/ingest.jsonl" "$t/events.csv"
 expect_rc 0 "$y" audit --db "$t/db"
 head=$(sed -n 's/^ok records=12 head=\([0-9a-f]\{64\}\)$/\1/p' "$t/out")

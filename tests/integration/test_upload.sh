@@ -57,7 +57,7 @@ PY
 printf '2026-02-01T10:00:00+08:00,H0001,receive\n' >> "$t/H0001.csv"
 printf '2026-02-01T10:00:00+08:00,H0001,receive,80737662762286112543,,,,,S0002,extra\n' >> "$t/H0001.csv"
 load() {	# db
-	"$y" catalog load --db "$1" "$t/w/catalog.csv" 2>/dev/null
+	"$y" catalog load --db "$1" --create "$t/w/catalog.csv" 2>/dev/null
 	while read -r r; do "$y" recall add --db "$1" "$r" 2>/dev/null; done < "$t/w/recalls.txt"
 }
 records() {	# db: the record count yima audit finds
@@ -82,7 +82,7 @@ start_server() {	# db
 # -- an upload prints what ingest prints; a rerun records nothing -----------
 load "$t/db"
 load "$t/ref"
-expect_rc 1 "$y" ingest --db "$t/ref" --out "$t/ref.jsonl" "$t/H0001.csv"
+expect_rc 1 "$y" ingest --db "$t/ref" --create --out "$t/ref.jsonl" "$t/H0001.csv"
 start_server "$t/db"
 expect_rc 0 "$y" upload --server "$url" "${tls[@]}" --spool "$t/sp" --batch 300 \
 	--out "$t/up.jsonl" "$t/H0001.csv"
@@ -169,7 +169,7 @@ python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["verdict"]
 # a claim file that is not one, and a claim in another facility's name
 printf '%s\nH0001,ST-3,%s,PT1,%s,%s,-1\n' "$hdr" "$tm" "$d1" "$c1" > "$t/bad.csv"
 expect_rc 2 "$y" settle --server "$url" "${tls[@]}" "$t/bad.csv"
-grep -q "line 2: column units" "$t/err" || fail "bad claim: $(cat "$t/err")"
+grep -q "data row 1 (line 2): column units" "$t/err" || fail "bad claim: $(cat "$t/err")"
 sed 's/^H0001,/H0002,/' "$t/claim3.csv" > "$t/claim4.csv"
 expect_rc 2 "$y" settle --server "$url" "${tls[@]}" "$t/claim4.csv"
 grep -q "403 forbidden_facility" "$t/err" || fail "claim as another facility: $(cat "$t/err")"
@@ -208,7 +208,7 @@ PY
 stop_server
 load "$t/db2"
 load "$t/ref2"
-expect_rc 1 "$y" ingest --db "$t/ref2" --out "$t/ref2.jsonl" "$t/H0001.csv"
+expect_rc 1 "$y" ingest --db "$t/ref2" --create --out "$t/ref2.jsonl" "$t/H0001.csv"
 start_server "$t/db2"
 "$y" upload --server "$url" "${tls[@]}" --spool "$t/sp5" --batch 20 --retry-for 60 \
 	--out "$t/kill.jsonl" "$t/H0001.csv" 2>"$t/kill.err" &

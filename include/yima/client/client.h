@@ -37,7 +37,7 @@ typedef struct client_opts {
 	const char *cert;	/* client certificate chain, PEM; https only */
 	const char *key;	/* its private key, PEM */
 	const char *ca;		/* CA certificates (PEM) for the server; NULL = system */
-	unsigned timeout;	/* seconds for connect, send and answer; 0 = default */
+	uint32_t timeout;	/* seconds for connect, send and answer; 0 = default */
 } client_opts_t;
 
 typedef struct client client_t;
