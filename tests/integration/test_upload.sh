@@ -109,15 +109,37 @@ expect_rc 0 "$y" upload --status --spool "$t/sp2"
 grep -q "$((batches - 1)) batch" "$t/out" || fail "status after drop: $(cat "$t/out")"
 expect_rc 2 "$y" upload --drop "$id" --spool "$t/sp2"
 
-# -- no certificate, or one from an unknown CA: no service (gives up) -------
-expect_rc 3 "$y" upload --server "$url" --ca "$t/pki/ca.crt" --spool "$t/sp3" --retry-for 0 "$t/H0001.csv"
-grep -q "TLS" "$t/err" || fail "no TLS reason: $(cat "$t/err")"
-expect_rc 3 "$y" upload --server "$url" --cert "$t/pki/rogue-H0001.crt" --key "$t/pki/rogue-H0001.key" \
-	--ca "$t/pki/ca.crt" --spool "$t/sp3" --retry-for 0 "$t/H0001.csv"
-# a server certificate from another CA is not trusted either
-expect_rc 3 "$y" upload --server "$url" "${tls[@]:0:4}" --ca "$t/pki/rogueca.crt" --spool "$t/sp3" \
-	--retry-for 0 "$t/H0001.csv"
-grep -q "certificate verify failed" "$t/err" || fail "server certificate: $(cat "$t/err")"
+# -- TLS set up wrong: no service, and no retrying either (issue 12) --------
+# No client certificate, one from a CA yimad does not trust, a server
+# certificate its --ca does not trust, a host name the certificate does not
+# name: each stops at once (exit 2, with the default 600 s of retries),
+# says why, and the spool keeps the batches.
+tls_refused() {	# what-the-message-says upload-args...
+	local says=$1; shift
+	local t0=$SECONDS
+	expect_rc 2 "$y" upload --server "$url" --spool "$t/sp3" "$@" "$t/H0001.csv"
+	[ $((SECONDS - t0)) -lt 20 ] || fail "a TLS error was retried for $((SECONDS - t0)) s"
+	grep -q "not retried" "$t/err" || fail "not said to be final: $(cat "$t/err")"
+	grep -qi -- "$says" "$t/err" || fail "no '$says' in: $(cat "$t/err")"
+	grep -q "wait in the spool" "$t/err" || fail "the spool's batches not mentioned: $(cat "$t/err")"
+}
+tls_refused "client certificate\\|certificate required" --ca "$t/pki/ca.crt"
+tls_refused "unknown CA\\|client-ca\\|did not sign" --cert "$t/pki/rogue-H0001.crt" \
+	--key "$t/pki/rogue-H0001.key" --ca "$t/pki/ca.crt"
+tls_refused "certificate verify failed" "${tls[@]:0:4}" --ca "$t/pki/rogueca.crt"
+expect_rc 0 "$y" upload --status --spool "$t/sp3"
+grep -q "events waiting" "$t/out" || fail "the spool lost the refused batches: $(cat "$t/out")"
+# a certificate for another address (yimad's names localhost and 127.0.0.1):
+# a plain TLS server on 127.0.0.2 with it
+port2=$(( port + 1 ))
+openssl s_server -quiet -accept "127.0.0.2:$port2" -cert "$t/pki/server.crt" \
+	-key "$t/pki/server.key" -www >/dev/null 2>&1 &
+s_server=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.2/$port2") 2>/dev/null && break; sleep 0.1; done
+url_local=$url url="https://127.0.0.2:$port2"
+tls_refused "IP address mismatch" "${tls[@]}"
+url=$url_local
+kill "$s_server" 2>/dev/null; wait "$s_server" 2>/dev/null || true
 
 # -- settle ----------------------------------------------------------------
 # two packs H0001 holds whole, and one of another drug for a substitution
