@@ -184,13 +184,26 @@ static int flush(struct report *r, size_t at)
 	return 0;
 }
 
-static void put_hex(buf_t *b, const uint8_t *h, size_t n)
+/*
+ * A chain hash shortened on screen to its first and last 8 hex digits, yet
+ * whole in the page: in the title (shown on hover) and in the text, so a
+ * copy takes all 64 digits; only CSS hides the middle (.hash span).
+ */
+static void put_hash(buf_t *b, const uint8_t *h, const char *id)
 {
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		buf_putc(b, (uint8_t)hex[h[i] >> 4]);
-		buf_putc(b, (uint8_t)hex[h[i] & 15]);
+	static const char digits[] = "0123456789abcdef";
+	char hex[2 * LEDGER_HASH_LEN + 1];
+
+	for (size_t i = 0; i < LEDGER_HASH_LEN; i++) {
+		hex[2 * i] = digits[h[i] >> 4];
+		hex[2 * i + 1] = digits[h[i] & 15];
 	}
+	hex[2 * LEDGER_HASH_LEN] = '\0';
+	buf_puts(b, "<code class=\"hash\"");
+	if (id != NULL)
+		buf_printf(b, " id=\"%s\"", id);
+	buf_printf(b, " title=\"%s\"><span>%.*s</span>%s</code>", hex, 2 * LEDGER_HASH_LEN - 8, hex,
+		   hex + 2 * LEDGER_HASH_LEN - 8);
 }
 
 static void put_time(buf_t *b, const yima_time_t *t)
@@ -205,13 +218,20 @@ static void put_cstr(buf_t *b, const char *s)
 	html_text(b, s, strlen(s));
 }
 
+/* Fonts: Latin from the system's UI font, Chinese (drug and product names)
+ * from the first CJK font present: Noto/Source Han on most Linux systems,
+ * WenQuanYi on Debian (fonts-wqy-microhei), PingFang on macOS, YaHei on
+ * Windows.  Without one, every name would be a row of boxes. */
 static const char style[] =
-	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}"
+	"body{font-family:" REPORT_FONTS ";margin:2em;color:#222;max-width:1200px}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;font-size:.9em}"
 	"th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
 	"th{background:#f0f0f0}td.num{text-align:right}td.t{white-space:nowrap}"
-	"code,.mono{font-family:ui-monospace,monospace;font-size:.85em;word-break:break-all}"
+	"code,.mono{font-family:" REPORT_FONTS_MONO ";font-size:.85em;word-break:break-all}"
+	".hash{white-space:nowrap;word-break:normal}"
+	".hash span{display:inline-block;max-width:9ch;overflow:hidden;text-overflow:ellipsis;"
+	"vertical-align:bottom}"
 	".v-reject{color:#a00;font-weight:bold}.v-warn{color:#a60}"
 	"dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}"
 	"dl.meta dt{font-weight:bold}dl.meta dd{margin:0}"
@@ -225,7 +245,7 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 	buf_t *b = &r->b;
 	const report_opts_t *o = r->o;
 
-	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
 		    "<title>yima evidence report: ");
 	put_cstr(b, o->facility);
 	buf_puts(b, "</title>\n<style>");
@@ -243,9 +263,9 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 		buf_puts(b, "</dd>\n");
 	}
 	buf_printf(b, "<dt>Ledger events</dt><dd id=\"ledger-events\">%" PRIu64 "</dd>\n"
-		      "<dt>Ledger head</dt><dd><code id=\"ledger-head\">", nev);
-	put_hex(b, head, LEDGER_HASH_LEN);
-	buf_puts(b, "</code></dd>\n");
+		      "<dt>Ledger head</dt><dd>", nev);
+	put_hash(b, head, "ledger-head");
+	buf_puts(b, "</dd>\n");
 	if (o->generated_at != NULL) {
 		buf_puts(b, "<dt>Generated</dt><dd>");
 		put_cstr(b, o->generated_at);
@@ -255,7 +275,8 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 		    "its seq and its chain hash <i>h</i> = SHA-256(<i>h</i> of the record before || record). "
 		    "<code>yima audit --db DIR --expect-head HEAD</code> recomputes the whole chain and "
 		    "exits 0 only if the ledger still ends in this head, i.e. holds every record shown here "
-		    "unchanged.</p>\n");
+		    "unchanged.  Hashes show their first and last 8 hex digits; hovering shows the whole "
+		    "value and copying takes all 64.</p>\n");
 }
 
 static void count_row(buf_t *b, const char *name, uint64_t n)
@@ -386,9 +407,9 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 			buf_printf(b, "%s%s", sep, finding_name((enum finding)f));
 			sep = " ";
 		}
-	buf_puts(b, "</td><td><code>");
-	put_hex(b, ev->hash, LEDGER_HASH_LEN);
-	buf_puts(b, "</code></td></tr>\n");
+	buf_puts(b, "</td><td>");
+	put_hash(b, ev->hash, NULL);
+	buf_puts(b, "</td></tr>\n");
 	return flush(r, FLUSH_AT);
 }
 
