@@ -71,18 +71,21 @@ static size_t put_text(buf_t *b, yima_slice_t s)
 
 static int take_row(struct reading *rd, const csv_row_t *row)
 {
+	char where[CSV_WHERE_MAX];
+
+	csv_row_where(row, where, sizeof where);
 	if (row->overlong || row->nfields != C_COUNT)
 		return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT,
-				 "%s: line %llu: %zu fields, a claim row has %d "
+				 "%s: %s: %zu fields, a claim row has %d "
 				 "(facility,settlement,time,patient,drug,code,units)",
-				 rd->name, (unsigned long long)row->line, row->nfields, C_COUNT);
+				 rd->name, where, row->nfields, C_COUNT);
 	for (int i = 0; i < C_COUNT; i++)
 		if (row->field[i].n > 0 && memchr(row->field[i].p, '\0', row->field[i].n) != NULL)
-			return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT, "%s: line %llu: column %s: a NUL byte",
-					 rd->name, (unsigned long long)row->line, settle_claim_columns[i]);
+			return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT, "%s: %s: column %s: a NUL byte",
+					 rd->name, where, settle_claim_columns[i]);
 	if (rd->n == CLAIM_CODES_MAX)
-		return yima_fail(rd->why, rd->whylen, YIMA_ETOOBIG, "%s: line %llu: more than %d codes",
-				 rd->name, (unsigned long long)row->line, CLAIM_CODES_MAX);
+		return yima_fail(rd->why, rd->whylen, YIMA_ETOOBIG, "%s: %s: more than %d codes",
+				 rd->name, where, CLAIM_CODES_MAX);
 	if (rd->n == 0) {
 		rd->first_line = row->line;
 		for (int i = 0; i < SHARED; i++)
@@ -92,9 +95,9 @@ static int take_row(struct reading *rd, const csv_row_t *row)
 			const char *first = (const char *)rd->text.p + rd->shared[i];
 			if (!rd->text.oom && !yima_slice_eq_cstr(row->field[i], first))
 				return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT,
-						 "%s: line %llu: column %s differs from line %llu (every row of a "
-						 "claim has the same facility, settlement, time and patient)",
-						 rd->name, (unsigned long long)row->line, settle_claim_columns[i],
+						 "%s: %s: column %s differs from data row 1 (line %llu) (every row "
+						 "of a claim has the same facility, settlement, time and patient)",
+						 rd->name, where, settle_claim_columns[i],
 						 (unsigned long long)rd->first_line);
 		}
 	}
@@ -107,11 +110,11 @@ static int take_row(struct reading *rd, const csv_row_t *row)
 		rd->cap = cap;
 	}
 	struct row *r = &rd->rows[rd->n];
-	r->line = row->line;
+	r->line = row->number - 1;	/* the data row */
 	if (!parse_units(row->field[C_UNITS], &r->units))
 		return yima_fail(rd->why, rd->whylen, YIMA_EFORMAT,
-				 "%s: line %llu: column units: not a whole number from 0 to %u: %.*s",
-				 rd->name, (unsigned long long)row->line, EVENT_UNITS_MAX, (int)(row->field[C_UNITS].n > 40 ? 40 : row->field[C_UNITS].n),
+				 "%s: %s: column units: not a whole number from 0 to %u: %.*s", rd->name,
+				 where, EVENT_UNITS_MAX, (int)(row->field[C_UNITS].n > 40 ? 40 : row->field[C_UNITS].n),
 				 row->field[C_UNITS].p);
 	r->drug = put_text(&rd->text, row->field[C_DRUG]);
 	r->code = put_text(&rd->text, row->field[C_CODE]);
@@ -135,9 +138,9 @@ static int read_rows(struct reading *rd, FILE *fp)
 		if (header) {
 			if (!header_ok(&row)) {
 				rc = yima_fail(rd->why, rd->whylen, YIMA_EFORMAT,
-					       "%s: line %llu: the header is not "
+					       "%s: %s: the header is not "
 					       "facility,settlement,time,patient,drug,code,units",
-					       rd->name, (unsigned long long)row.line);
+					       rd->name, csv_row_where(&row, msg, sizeof msg));
 				goto free_csv;
 			}
 			header = false;

@@ -52,6 +52,10 @@ struct client {
 	uint16_t port;
 	bool host_is_ip;
 	unsigned timeout;
+	int alert;			/* the last fatal TLS alert the server
+					 * sent on this connection, or -1 */
+	unsigned handshake_closes;	/* fresh connections in a row the
+					 * server closed in the TLS handshake */
 };
 
 /* The OpenSSL error queue as one line (emptied). */
@@ -145,6 +149,65 @@ free_uri:
 
 /* ---- setup ------------------------------------------------------------- */
 
+/*
+ * A TLS failure that retrying cannot mend: the configuration is wrong on
+ * one side (issue 12: `yima upload` must stop at once, not retry it as if
+ * the network were down).  These are the fatal alerts a server sends when
+ * it will not accept this client as it is set up (RFC 8446 section 6.2),
+ * and the errors OpenSSL raises here for the same reasons.
+ */
+static const struct {
+	int desc;
+	const char *name, *hint;
+} config_alerts[] = {
+	{ SSL_AD_CERTIFICATE_REQUIRED, "certificate required",
+	  "it wants a client certificate: give --cert and --key" },
+	{ SSL_AD_UNKNOWN_CA, "unknown CA",
+	  "it does not accept --cert: is it signed by the CA yimad trusts (--client-ca)?" },
+	{ SSL_AD_BAD_CERTIFICATE, "bad certificate", "it does not accept --cert" },
+	{ SSL_AD_UNSUPPORTED_CERTIFICATE, "unsupported certificate", "it does not accept --cert" },
+	{ SSL_AD_CERTIFICATE_UNKNOWN, "certificate unknown", "it does not accept --cert" },
+	{ SSL_AD_ACCESS_DENIED, "access denied", "it does not accept --cert" },
+	{ SSL_AD_CERTIFICATE_EXPIRED, "certificate expired", "--cert has expired: get a new one" },
+	{ SSL_AD_CERTIFICATE_REVOKED, "certificate revoked", "--cert was revoked: get a new one" },
+	{ SSL_AD_PROTOCOL_VERSION, "protocol version", "no TLS version both sides accept" },
+	{ SSL_AD_HANDSHAKE_FAILURE, "handshake failure", "no TLS parameters both sides accept" },
+	{ SSL_AD_INSUFFICIENT_SECURITY, "insufficient security", "no cipher both sides accept" },
+};
+
+/* The entry of config_alerts for desc, or -1. */
+static int config_alert(int desc)
+{
+	for (size_t i = 0; i < sizeof config_alerts / sizeof config_alerts[0]; i++)
+		if (config_alerts[i].desc == desc)
+			return (int)i;
+	return -1;
+}
+
+static bool alert_is_config(int desc)
+{
+	return config_alert(desc) >= 0;
+}
+
+static bool reason_is_config(int reason)
+{
+	if (reason >= SSL_AD_REASON_OFFSET)	/* an alert the peer sent */
+		return alert_is_config(reason - SSL_AD_REASON_OFFSET);
+	return reason == SSL_R_CERTIFICATE_VERIFY_FAILED || reason == SSL_R_WRONG_VERSION_NUMBER ||
+	       reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE;
+}
+
+/* Keep the server's fatal alerts: with TLS 1.3 a refused client
+ * certificate is told only after our request went out, and evhttp then
+ * reports a closed connection without the reason. */
+static void on_tls_info(const SSL *ssl, int where, int ret)
+{
+	client_t *cl = SSL_get_app_data(ssl);
+	bool read_alert = (where & SSL_CB_ALERT) && (where & SSL_CB_READ);
+	if (read_alert && cl != NULL && (ret >> 8) == SSL3_AL_FATAL)
+		cl->alert = ret & 0xff;
+}
+
 static int tls_setup(client_t *cl, const client_opts_t *o, char *why, size_t whylen)
 {
 	char err[512];
@@ -158,6 +221,7 @@ static int tls_setup(client_t *cl, const client_opts_t *o, char *why, size_t why
 		return yima_fail(why, whylen, YIMA_ECRYPTO, "TLS: %s", err);
 	}
 	SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_info_callback(cl->ctx, on_tls_info);
 	if (o->ca != NULL ? SSL_CTX_load_verify_locations(cl->ctx, o->ca, NULL) != 1
 			  : SSL_CTX_set_default_verify_paths(cl->ctx) != 1) {
 		ssl_errors(err, sizeof err);
@@ -196,6 +260,7 @@ int client_new(const client_opts_t *o, client_t **out, char *why, size_t whylen)
 	if ((cl = calloc(1, sizeof *cl)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	cl->timeout = o->timeout ? o->timeout : CLIENT_TIMEOUT_DEFAULT;
+	cl->alert = -1;
 	if ((rc = parse_url(cl, o->url, &tls, why, whylen)) < 0)
 		goto free_client;
 	if (!tls && (o->cert != NULL || o->ca != NULL)) {
@@ -280,10 +345,14 @@ static int conn_open(client_t *cl, char *why, size_t whylen)
 			ssl_errors(err, sizeof err);
 			return yima_fail(why, whylen, YIMA_ECRYPTO, "TLS: %s", err);
 		}
+		cl->alert = -1;
+		SSL_set_app_data(ssl, cl);
 		/* a host name is sent (SNI) and checked against the
-		 * certificate; an IP address is not: see client.h */
-		if (!cl->host_is_ip &&
-		    (SSL_set_tlsext_host_name(ssl, cl->host) != 1 || SSL_set1_host(ssl, cl->host) != 1)) {
+		 * certificate; an IP address is checked against its IP
+		 * subject alternative names (no SNI: RFC 6066) */
+		if (cl->host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), cl->host) != 1
+				   : SSL_set_tlsext_host_name(ssl, cl->host) != 1 ||
+				     SSL_set1_host(ssl, cl->host) != 1) {
 			SSL_free(ssl);
 			ssl_errors(err, sizeof err);
 			return yima_fail(why, whylen, YIMA_ECRYPTO, "TLS: %s", err);
@@ -327,6 +396,7 @@ struct exchange {
 	bool done;
 	bool failed;
 	bool connect_failed;	/* no connection at all */
+	bool tls_config;	/* TLS failed the way a retry cannot mend */
 	enum evhttp_request_error err;
 	int sock_err;
 	int rc;			/* YIMA_ENOMEM copying the answer */
@@ -347,6 +417,7 @@ static void tls_detail(struct exchange *x)
 		return;
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	long vr = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+	x->tls_config = vr != X509_V_OK;
 	if (vr != X509_V_OK) {
 		int k = snprintf(x->tls, sizeof x->tls, "server certificate: %s",
 				 X509_verify_cert_error_string(vr));
@@ -356,6 +427,7 @@ static void tls_detail(struct exchange *x)
 		char one[256];
 		if (ERR_GET_LIB(e) == 0)	/* an errno the bufferevent saved */
 			continue;
+		x->tls_config |= ERR_GET_LIB(e) == ERR_LIB_SSL && reason_is_config(ERR_GET_REASON(e));
 		ERR_error_string_n(e, one, sizeof one);
 		int k = snprintf(x->tls + len, sizeof x->tls - len, "%s%s", len ? "; " : "", one);
 		if (k < 0 || (size_t)k >= sizeof x->tls - len)
@@ -410,6 +482,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 	const char *phrase = evhttp_request_get_response_code_line(req);
 	snprintf(rep->phrase, sizeof rep->phrase, "%s", phrase ? phrase : "");
 	x->cl->conn_used = true;
+	x->cl->handshake_closes = 0;
 }
 
 /*
@@ -462,16 +535,32 @@ static const char *err_name(enum evhttp_request_error e)
 	return "failed";
 }
 
-static int exchange_fail(const client_t *cl, const struct exchange *x, char *why, size_t whylen)
+static int exchange_fail(client_t *cl, const struct exchange *x, char *why, size_t whylen)
 {
 	char detail[600];
-
+	bool config = x->tls_config || alert_is_config(cl->alert);
 	int e;
 
-	if (x->connect_failed && x->tls[0] == '\0' && (e = probe_tcp(cl)) != 0)
+	/* A server that is up (TCP connects) and closes fresh connections in
+	 * the TLS handshake refuses this client: with TLS 1.3 its alert may
+	 * be lost to the reset of the request we had sent.  Once may be a
+	 * restart; twice in a row is how it is set up. */
+	e = x->connect_failed && x->tls[0] == '\0' && cl->alert < 0 ? probe_tcp(cl) : -1;
+	bool closed = e == 0 && cl->ctx != NULL;
+	cl->handshake_closes = closed ? cl->handshake_closes + 1 : 0;
+	config |= closed && cl->handshake_closes >= 2;
+
+	int a = config_alert(cl->alert);
+	if (a >= 0)
+		snprintf(detail, sizeof detail, "TLS: the server refused the connection (alert \"%s\"): %s",
+			 config_alerts[a].name, config_alerts[a].hint);
+	else if (cl->alert >= 0)
+		snprintf(detail, sizeof detail, "TLS: the server ended the connection (alert \"%s\")",
+			 SSL_alert_desc_string_long(cl->alert));
+	else if (e > 0)
 		snprintf(detail, sizeof detail, "cannot connect to %.200s port %u: %s", cl->addr,
 			 (unsigned)cl->port, strerror(e));
-	else if (x->connect_failed && x->tls[0] == '\0')
+	else if (e == 0)
 		snprintf(detail, sizeof detail, "%s", cl->ctx != NULL ?
 			 "the server closed the connection during the TLS handshake (no client "
 			 "certificate, or one its CA did not sign?)" : "the server closed the connection");
@@ -482,8 +571,9 @@ static int exchange_fail(const client_t *cl, const struct exchange *x, char *why
 			 evutil_socket_error_to_string(x->sock_err));
 	else
 		snprintf(detail, sizeof detail, "%s", err_name(x->err));
-	return yima_fail(why, whylen, YIMA_EIO, "%s%s: %s", cl->ctx ? "https://" : "http://",
-			 cl->host_header, detail);
+	return yima_fail(why, whylen, config ? YIMA_ETLS : YIMA_EIO, "%s%s: %s%s",
+			 cl->ctx ? "https://" : "http://", cl->host_header, detail,
+			 config ? " (a TLS configuration error: not retried)" : "");
 }
 
 /* One try on the current connection (opened if needed).  *stale: it
@@ -559,7 +649,7 @@ int client_request(client_t *cl, const char *method, const char *path, const voi
 	int rc = exchange_once(cl, cmd, path, body, n, rep, &stale, why, whylen);
 	/* a kept-alive connection the server closed under us: once more on
 	 * a new one */
-	if (rc == YIMA_EIO && stale)
+	if (rc == YIMA_EIO && (stale || cl->handshake_closes == 1))
 		rc = exchange_once(cl, cmd, path, body, n, rep, &stale, why, whylen);
 	return rc;
 }

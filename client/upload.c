@@ -279,9 +279,9 @@ static int read_rows(struct upload_run *r, csv_reader_t *csv, bool stream)
 		if (header) {
 			if (!event_csv_header_ok(&row))
 				return yima_fail(r->why, r->whylen, YIMA_EFORMAT,
-						 "%s: line %" PRIu64 ": the header is not "
+						 "%s: %s: the header is not "
 						 "time,facility,type,code,drug,qty,settlement,patient,counterparty",
-						 r->source, row.line);
+						 r->source, csv_row_where(&row, msg, sizeof msg));
 			header = false;
 			/* what an earlier run left goes first */
 			if ((rc = upload_send(r, false)) < 0)

@@ -218,7 +218,13 @@ static void gen_arrive(gen_world_t *w)
 
 static int gen_run(gen_world_t *w)
 {
+	uint64_t tick = YIMA_PROGRESS_EVERY;
+
 	while (w->st->rows < w->opts->events) {
+		if (w->opts->progress != NULL && w->st->rows >= tick) {
+			w->opts->progress(w->opts->progress_arg, w->st->rows, w->st->rows, w->opts->events);
+			tick = w->st->rows + YIMA_PROGRESS_EVERY;
+		}
 		if (w->n_free > 0 && (w->heap_n == 0 ||
 				      w->next_arrival <= (double)w->heap[0].t)) {
 			gen_arrive(w);

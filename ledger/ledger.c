@@ -7,6 +7,7 @@
  * consistent chain head to the next.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,22 +193,81 @@ fail:
 	return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
+/* Files an interrupted creation may leave before data.mdb exists. */
+static bool own_file(const char *name)
+{
+	static const char *const own[] = { ".", "..", "writers.lock", "lock.mdb", KEY_FILE };
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(name, own[i]) == 0)
+			return true;
+	return false;
+}
+
+/* True when dir holds nothing but what own_file() names. */
+static int dir_is_fresh(const char *dir, bool *fresh, char *why, size_t whylen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
+	*fresh = true;
+	while (*fresh && (e = readdir(d)) != NULL)
+		*fresh = own_file(e->d_name);
+	closedir(d);
+	return 0;
+}
+
+/*
+ * What is at dir decides what an open may do.  A ledger (dir/data.mdb)
+ * opens with any flags.  Without one, only LEDGER_CREATE makes one, and
+ * only in a missing directory (one level is made) or an empty one: a
+ * mistyped --db must not start a second, empty ledger, and a directory
+ * that holds other files is not turned into a ledger (docs/decisions.md).
+ */
+static int dir_check(const char *dir, unsigned flags, char *why, size_t whylen)
+{
+	char path[4096];
+	struct stat sb;
+	bool fresh = false;
+	int rc;
+
+	if (stat(dir, &sb) != 0) {
+		if (errno != ENOENT)
+			return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
+		if (!(flags & LEDGER_CREATE))
+			return yima_fail(why, whylen, YIMA_ENOTFOUND, "%s: no ledger there (no such directory)", dir);
+		if (mkdir(dir, 0700) != 0)
+			return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
+		return 0;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return yima_fail(why, whylen, YIMA_EINVAL, "%s: not a directory", dir);
+	if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
+		return yima_fail(why, whylen, YIMA_EINVAL, "%s: path too long", dir);
+	if (stat(path, &sb) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+	if (!(flags & LEDGER_CREATE))
+		return yima_fail(why, whylen, YIMA_ENOTFOUND, "%s: no ledger there (no data.mdb)", dir);
+	if ((rc = dir_is_fresh(dir, &fresh, why, whylen)) < 0)
+		return rc;
+	if (!fresh)
+		return yima_fail(why, whylen, YIMA_EEXIST,
+				 "%s: holds other files and no ledger; a new ledger goes in a new or empty directory",
+				 dir);
+	return 0;
+}
+
 int ledger_open(const char *dir, unsigned flags, ledger_t **out, char *why, size_t whylen)
 {
 	ledger_t *lg;
 	int rc;
-	struct stat sb;
 
 	*out = NULL;
-	if (stat(dir, &sb) != 0) {
-		if (errno != ENOENT || !(flags & LEDGER_CREATE))
-			return yima_fail(why, whylen, errno == ENOENT ? YIMA_ENOTFOUND : YIMA_EIO,
-					 "%s: %s", dir, strerror(errno));
-		if (mkdir(dir, 0700) != 0)
-			return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
-	} else if (!S_ISDIR(sb.st_mode)) {
-		return yima_fail(why, whylen, YIMA_EINVAL, "%s: not a directory", dir);
-	}
+	if ((rc = dir_check(dir, flags, why, whylen)) < 0)
+		return rc;
 	if ((lg = calloc(1, sizeof *lg)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	lg->flags = flags;

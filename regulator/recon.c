@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "yima/core/event_csv.h"
 #include "yima/util/buf.h"
@@ -137,6 +138,7 @@ struct recon {
 	size_t npend;
 	buf_t stl;		/* the pending rows' settlements */
 	buf_t line;		/* one RESOLD_ELSEWHERE line */
+	uint64_t size;		/* of the log, 0 if not a regular file */
 };
 
 /* ---- output ------------------------------------------------------------ */
@@ -511,25 +513,29 @@ static int read_log(struct recon *r, FILE *fp, char *why, size_t whylen)
 		return yima_fail(why, whylen, rc, "out of memory");
 	if ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) <= 0 || !event_csv_header_ok(&row)) {
 		rc = rc < 0 ? yima_fail(why, whylen, YIMA_EIO, "%s: %s", r->o->path, msg)
+		   : rc == 0 ? yima_fail(why, whylen, YIMA_EFORMAT, "%s: empty file, no header", r->o->path)
 			    : yima_fail(why, whylen, YIMA_EFORMAT,
-					"%s: line 1: header must be exactly time,facility,type,code,drug,qty,settlement,patient,counterparty",
-					r->o->path);
+					"%s: %s: header must be exactly time,facility,type,code,drug,qty,settlement,patient,counterparty",
+					r->o->path, csv_row_where(&row, msg, sizeof msg));
 		goto free_csv;
 	}
 	while ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) > 0) {
 		line++;
 		r->st->rows++;
 		if ((rc = check_row(r, &row, line)) < 0) {
-			yima_fail(why, whylen, rc, "%s: line %" PRIu64 ": %s", r->o->path, line, yima_strerror(rc));
+			yima_fail(why, whylen, rc, "%s: %s: %s", r->o->path, csv_row_where(&row, msg, sizeof msg),
+				  yima_strerror(rc));
 			goto free_csv;
 		}
 		if (r->npend == 0 && r->out.len > (1u << 20) && (rc = flush(r)) < 0) {
 			yima_fail(why, whylen, rc, "output: %s", yima_strerror(rc));
 			goto free_csv;
 		}
-		if (r->o->progress != NULL && line % 65536 == 0)
-			r->o->progress(r->o->progress_arg, csv_reader_offset(csv), 0, line);
+		if (r->o->progress != NULL && line % YIMA_PROGRESS_EVERY == 0)
+			r->o->progress(r->o->progress_arg, line, csv_reader_offset(csv), r->size);
 	}
+	if (r->o->progress != NULL)
+		r->o->progress(r->o->progress_arg, line, csv_reader_offset(csv), r->size);
 	if (rc < 0)
 		yima_fail(why, whylen, YIMA_EIO, "%s: %s", r->o->path, msg);
 	else if ((rc = resolve_batch(r)) < 0)
@@ -555,6 +561,9 @@ int recon_run(ledger_t *lg, const recon_opts_t *o, recon_stats_t *st, char *why,
 	bool std = strcmp(o->path, "-") == 0;
 	if ((fp = std ? stdin : fopen(o->path, "rb")) == NULL)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot open", o->path);
+	struct stat sb;
+	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
+		r.size = (uint64_t)sb.st_size;
 	if ((rc = ledger_txn_begin(lg, false, &r.txn)) < 0) {
 		yima_fail(why, whylen, rc, "%s: %s", ledger_dir(lg), yima_strerror(rc));
 		goto close_log;

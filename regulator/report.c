@@ -30,7 +30,15 @@ struct report {
 	buf_t b;
 	report_agg_t a;
 	int err;		/* output error seen while flushing */
+	uint64_t base, total;	/* progress: records before this pass, all */
 };
+
+/* Every YIMA_PROGRESS_EVERY records of a pass, tell the caller. */
+static void progress_at(const struct report *r, uint64_t seq)
+{
+	if (r->o->progress != NULL && seq % YIMA_PROGRESS_EVERY == 0)
+		r->o->progress(r->o->progress_arg, r->base + seq, r->base + seq, r->total);
+}
 
 /* ---- pass 1: counting ------------------------------------------------- */
 
@@ -129,6 +137,7 @@ static int count_event(void *arg, const ledger_event_t *ev)
 	report_agg_t *a = &r->a;
 	unsigned nf = 0;
 
+	progress_at(r, ev->seq);
 	if (!in_report(r->o, ev))
 		return 0;
 	a->events++;
@@ -176,6 +185,23 @@ static int flush(struct report *r, size_t at)
 	return 0;
 }
 
+/*
+ * A chain hash shortened on screen to its first and last 8 hex digits, yet
+ * whole in the page: in the title (shown on hover) and in the text, so a
+ * copy takes all 64 digits; only CSS hides the middle (.hash span).
+ */
+static void put_hash(buf_t *b, const uint8_t *h, const char *id)
+{
+	char hex[2 * LEDGER_HASH_LEN + 1];
+
+	hex_encode(h, LEDGER_HASH_LEN, hex);
+	buf_puts(b, "<code class=\"hash\"");
+	if (id != NULL)
+		buf_printf(b, " id=\"%s\"", id);
+	buf_printf(b, " title=\"%s\"><span>%.*s</span>%s</code>", hex, 2 * LEDGER_HASH_LEN - 8, hex,
+		   hex + 2 * LEDGER_HASH_LEN - 8);
+}
+
 static void put_time(buf_t *b, const yima_time_t *t)
 {
 	char s[48];
@@ -188,13 +214,20 @@ static void put_cstr(buf_t *b, const char *s)
 	html_text(b, s, strlen(s));
 }
 
+/* Fonts: Latin from the system's UI font, Chinese (drug and product names)
+ * from the first CJK font present: Noto/Source Han on most Linux systems,
+ * WenQuanYi on Debian (fonts-wqy-microhei), PingFang on macOS, YaHei on
+ * Windows.  Without one, every name would be a row of boxes. */
 static const char style[] =
-	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}"
+	"body{font-family:" REPORT_FONTS ";margin:2em;color:#222;max-width:1200px}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;font-size:.9em}"
 	"th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
 	"th{background:#f0f0f0}td.num{text-align:right}td.t{white-space:nowrap}"
-	"code,.mono{font-family:ui-monospace,monospace;font-size:.85em;word-break:break-all}"
+	"code,.mono{font-family:" REPORT_FONTS_MONO ";font-size:.85em;word-break:break-all}"
+	".hash{white-space:nowrap;word-break:normal}"
+	".hash span{display:inline-block;max-width:9ch;overflow:hidden;text-overflow:ellipsis;"
+	"vertical-align:bottom}"
 	".v-reject{color:#a00;font-weight:bold}.v-warn{color:#a60}"
 	"dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}"
 	"dl.meta dt{font-weight:bold}dl.meta dd{margin:0}"
@@ -208,7 +241,7 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 	buf_t *b = &r->b;
 	const report_opts_t *o = r->o;
 
-	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
 		    "<title>yima evidence report: ");
 	put_cstr(b, o->facility);
 	buf_puts(b, "</title>\n<style>");
@@ -226,9 +259,9 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 		buf_puts(b, "</dd>\n");
 	}
 	buf_printf(b, "<dt>Ledger events</dt><dd id=\"ledger-events\">%" PRIu64 "</dd>\n"
-		      "<dt>Ledger head</dt><dd><code id=\"ledger-head\">", nev);
-	hex_put(b, head, LEDGER_HASH_LEN);
-	buf_puts(b, "</code></dd>\n");
+		      "<dt>Ledger head</dt><dd>", nev);
+	put_hash(b, head, "ledger-head");
+	buf_puts(b, "</dd>\n");
 	if (o->generated_at != NULL) {
 		buf_puts(b, "<dt>Generated</dt><dd>");
 		put_cstr(b, o->generated_at);
@@ -238,7 +271,8 @@ static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uin
 		    "its seq and its chain hash <i>h</i> = SHA-256(<i>h</i> of the record before || record). "
 		    "<code>yima audit --db DIR --expect-head HEAD</code> recomputes the whole chain and "
 		    "exits 0 only if the ledger still ends in this head, i.e. holds every record shown here "
-		    "unchanged.</p>\n");
+		    "unchanged.  Hashes show their first and last 8 hex digits; hovering shows the whole "
+		    "value and copying takes all 64.</p>\n");
 }
 
 static void count_row(buf_t *b, const char *name, uint64_t n)
@@ -348,6 +382,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 
 	if (ev->seq > r->a.last_seq)
 		return 1;
+	progress_at(r, ev->seq);
 	if (!in_report(r->o, ev) || ev->findings == 0)
 		return 0;
 	buf_printf(b, "<tr id=\"seq-%" PRIu64 "\"><td class=\"num\">%" PRIu64 "</td><td class=\"t\">", ev->seq, ev->seq);
@@ -368,9 +403,9 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 			buf_printf(b, "%s%s", sep, finding_name((enum finding)f));
 			sep = " ";
 		}
-	buf_puts(b, "</td><td><code>");
-	hex_put(b, ev->hash, LEDGER_HASH_LEN);
-	buf_puts(b, "</code></td></tr>\n");
+	buf_puts(b, "</td><td>");
+	put_hash(b, ev->hash, NULL);
+	buf_puts(b, "</td></tr>\n");
 	return flush(r, FLUSH_AT);
 }
 
@@ -380,8 +415,12 @@ static int write_page(struct report *r, report_stats_t *st)
 {
 	int rc;
 
+	/* pass 2 reads at most as many records as pass 1: 2N bounds it */
+	r->total = 2 * st->ledger_events;
 	if ((rc = ledger_event_scan(r->txn, 1, count_event, r)) < 0)
 		return rc;
+	r->base = st->ledger_events - r->a.first_seq + 1;
+	r->total = st->ledger_events + (r->a.flagged ? r->a.last_seq - r->a.first_seq + 1 : 0);
 	page_head(r, st->head, st->ledger_events);
 	totals(r);
 	buf_puts(&r->b, "<h2>Findings over time</h2>\n");
@@ -402,24 +441,6 @@ static int write_page(struct report *r, report_stats_t *st)
 		return r->err ? r->err : YIMA_EIO;
 	st->events = r->a.events;
 	st->flagged = r->a.flagged;
-	return 0;
-}
-
-int report_period_parse(const char *s, bool end, yima_time_t *t, char *why, size_t whylen)
-{
-	char full[64];
-	size_t n = strlen(s);
-	bool date = n == 10 && s[4] == '-' && s[7] == '-';
-
-	for (size_t i = 0; date && i < n; i++)
-		date = i == 4 || i == 7 || (s[i] >= '0' && s[i] <= '9');
-	if (date) {
-		/* the system's users are in China: a plain date is a CST day */
-		n = (size_t)snprintf(full, sizeof full, "%sT%s+08:00", s, end ? "23:59:59.999999999" : "00:00:00");
-		s = full;
-	}
-	if (yima_time_parse(s, n, t, why, whylen) < 0)
-		return YIMA_EINVAL;
 	return 0;
 }
 

@@ -17,24 +17,31 @@
 #define MT 12
 #define MB 40
 
-/* One colour per finding of spec section 4, in its table order: rejects
- * in reds, browns and purples, the two warnings in yellow and orange. */
+/*
+ * One colour per finding of spec section 4, in its table order, told apart
+ * also with colour-blind eyes as far as 15 colours can be: Paul Tol's
+ * "muted" scheme (designed for it, 9 colours and its pale grey) and the
+ * five of Okabe and Ito's that stand apart from those (orange, vermillion,
+ * blue, yellow, black).  Colour is never the only cue: every segment has
+ * its finding's name and count as a tooltip, and the legend lists them in
+ * stacking order (docs/decisions.md).
+ */
 static const char *const colours[F_COUNT] = {
-	[F_BAD_RECORD] = "#7f7f7f",
-	[F_MALFORMED] = "#bcbd22",
-	[F_UNKNOWN_PRODUCT] = "#17becf",
-	[F_SUBSTITUTED] = "#9467bd",
-	[F_REUSED] = "#d62728",
-	[F_SPLIT_OVERDRAWN] = "#8c564b",
-	[F_RETURNED_TO_MARKET] = "#e377c2",
-	[F_EXPIRED] = "#1f77b4",
-	[F_RECALLED] = "#2ca02c",
-	[F_DUPLICATE_IN_CLAIM] = "#393b79",
-	[F_REFUND_UNMATCHED] = "#637939",
-	[F_REFUND_LATE] = "#8c6d31",
-	[F_DESTROYED] = "#000000",
-	[F_NOT_RECEIVED] = "#ff7f0e",
-	[F_ALREADY_HELD] = "#ffd92f",
+	[F_BAD_RECORD] = "#BBBBBB",		/* Tol pale grey */
+	[F_MALFORMED] = "#DDCC77",		/* Tol sand */
+	[F_UNKNOWN_PRODUCT] = "#88CCEE",	/* Tol cyan */
+	[F_SUBSTITUTED] = "#AA4499",		/* Tol purple */
+	[F_REUSED] = "#CC6677",			/* Tol rose */
+	[F_SPLIT_OVERDRAWN] = "#882255",	/* Tol wine */
+	[F_RETURNED_TO_MARKET] = "#D55E00",	/* Okabe-Ito vermillion */
+	[F_EXPIRED] = "#332288",		/* Tol indigo */
+	[F_RECALLED] = "#117733",		/* Tol green */
+	[F_DUPLICATE_IN_CLAIM] = "#44AA99",	/* Tol teal */
+	[F_REFUND_UNMATCHED] = "#999933",	/* Tol olive */
+	[F_REFUND_LATE] = "#0072B2",		/* Okabe-Ito blue */
+	[F_DESTROYED] = "#000000",		/* Okabe-Ito black */
+	[F_NOT_RECEIVED] = "#E69F00",		/* Okabe-Ito orange */
+	[F_ALREADY_HELD] = "#F0E442",		/* Okabe-Ito yellow */
 };
 
 const char *report_finding_colour(enum finding f)
@@ -100,7 +107,7 @@ static void bars(buf_t *b, const report_agg_t *a, uint64_t top, double barw)
 			double h = ph * (double)n / (double)top;
 			y -= h;
 			buf_printf(b, "<rect class=\"bar\" data-finding=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-				      "height=\"%.2f\" fill=\"%s\"><title>%04d-%02d-%02d%s %s: %" PRIu64 "</title></rect>\n",
+				      "height=\"%.2f\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.5\"><title>%04d-%02d-%02d%s %s: %" PRIu64 "</title></rect>\n",
 				   finding_name((enum finding)f), ML + barw * i + gap / 2, y, barw - gap, h,
 				   colours[f], yy, mm, dd, a->days_per_bar > 1 ? " (+)" : "",
 				   finding_name((enum finding)f), n);
@@ -130,7 +137,7 @@ void report_chart(buf_t *b, const report_agg_t *a)
 		   a->offset_min < 0 ? '-' : '+', off / 60, off % 60);
 	buf_printf(b, "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
 		      "height=\"%d\" role=\"img\" aria-label=\"findings over time\" "
-		      "font-family=\"system-ui,sans-serif\">\n", W, H, W, H);
+		      "font-family=\"" REPORT_FONTS "\">\n", W, H, W, H);
 	axes(b, a, step, barw);
 	bars(b, a, step * 4, barw);
 	if (max == 0)

@@ -11,6 +11,14 @@
 #include "yima/util/buf.h"
 #include "yima/regulator/report.h"
 
+/* The page's font stacks (CSS and SVG): Latin first, then the CJK fonts
+ * of Linux (Noto/Source Han, WenQuanYi), macOS and Windows, so Chinese
+ * names render with glyphs wherever one of them is installed. */
+#define REPORT_FONTS "system-ui,'Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei'," \
+		     "'PingFang SC','Microsoft YaHei',sans-serif"
+#define REPORT_FONTS_MONO "ui-monospace,'DejaVu Sans Mono','Noto Sans Mono CJK SC'," \
+			  "'WenQuanYi Micro Hei Mono',monospace"
+
 /* One product's findings; id "" marks a free slot. */
 typedef struct report_product {
 	char id[CODE_PRODUCT_MAX + 1];

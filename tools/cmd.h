@@ -16,6 +16,7 @@ enum {
 	EXIT_GAVE_UP = 3,
 };
 
+int cmd_init(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 #include <ftw.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,6 +22,7 @@
 
 #include "yima/util/hex.h"
 #include "cmd.h"
+#include "progress.h"
 #include "tool.h"
 #include "yima/verifier/audit.h"
 #include "yima/util/error.h"
@@ -107,7 +107,12 @@ static int run(ledger_t *lg, const char *expect)
 	if ((size_t)snprintf(dir, sizeof dir, "%s/yima-audit-XXXXXX", tmp && *tmp ? tmp : "/tmp") >= sizeof dir ||
 	    mkdtemp(dir) == NULL)
 		return tool_usage_error("audit", "cannot create a scratch directory under %s", tmp ? tmp : "/tmp");
-	int rc = audit_ledger(lg, dir, &res, why, sizeof why);
+	tool_progress_t prog;
+	yima_progress_fn *fn;
+	void *arg;
+	tool_progress_init(&prog, "records", &fn, &arg);
+	int rc = audit_ledger(lg, dir, fn, arg, &res, why, sizeof why);
+	tool_progress_end(&prog);
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	if (rc < 0) {
 		printf("FAILED: %s\n", why);
@@ -126,34 +131,22 @@ static int run(ledger_t *lg, const char *expect)
 
 int cmd_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "expect-head", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const opt_cmd_t cmd = { "audit", usage, 0, 0, NULL };
 	const char *db = NULL, *expect = NULL;
+	const opt_t opts[] = { OPT_TEXT("db", &db), OPT_TEXT("expect-head", &expect), OPT_END };
 	char why[512];
 	ledger_t *lg;
-	int c;
+	int first, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'e': expect = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return tool_usage_error("audit", "unexpected argument %s", argv[optind]);
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
 	if (db == NULL)
 		return tool_usage_error("audit", "--db DIR is required");
-	if (access(db, F_OK) != 0)
-		return tool_usage_error("audit", "%s: no such ledger directory", db);
+	if ((size_t)snprintf(why, sizeof why, "%s/data.mdb", db) >= sizeof why || access(why, F_OK) != 0)
+		return tool_usage_error("audit", "%s: no ledger there", db);
 	catch_faults();
 	opening = 1;
-	int rc = ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why);
+	rc = ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why);
 	if (rc == 0) {
 		const void *base;
 		size_t len;

@@ -1,10 +1,8 @@
 /*
  * cmd_catalog.c - `yima catalog load --db DIR FILE.csv` (spec section 2).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd.h"
 #include "tool.h"
@@ -12,64 +10,39 @@
 #include "yima/util/error.h"
 
 static const char usage[] =
-	"usage: yima catalog load --db DIR FILE.csv\n"
+	"usage: yima catalog load --db DIR [--create] FILE.csv\n"
 	"Load (or reload) the product catalog: product_id,drug_code,name,spec,pack_units\n"
-	"(extra columns ignored).  Rows with an existing product id replace it.\n"
-	"Bad rows are reported (file:line: reason) and skipped.\n"
-	"Exit: 0 loaded, 1 some rows were bad, 2 usage or unreadable file.\n";
+	"(other columns ignored).  Rows with an existing product id replace it.  Bad\n"
+	"rows are reported (FILE: data row N (line L): reason) and skipped.  DIR must\n"
+	"hold a ledger (`yima init`) unless --create.\n"
+	"Exit: 0 loaded, 1 some rows were bad, 2 usage, no ledger or unreadable file.\n";
 
-struct bad_ctx {
-	const char *path;
-};
-
-static void report_bad(void *arg, uint64_t line, const char *reason)
+static void report_bad(void *arg, const char *where, const char *reason)
 {
-	struct bad_ctx *c = arg;
-	fprintf(stderr, "%s:%" PRIu64 ": %s (row skipped)\n", c->path, line, reason);
+	fprintf(stderr, "%s: %s: %s (row skipped)\n", (const char *)arg, where, reason);
 }
 
 int cmd_catalog(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL;
-	int c;
-
-	if (argc >= 2 && strcmp(argv[1], "load") == 0) {
-		argc--;
-		argv++;
-	} else if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage, stdout);
-		return EXIT_OK;
-	} else {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return tool_usage_error("catalog", "expected one FILE.csv (see --help)");
-	ledger_t *lg = tool_open_ledger("catalog", db, true);
-	if (lg == NULL)
-		return EXIT_USAGE;
-	struct bad_ctx ctx = { argv[optind] };
+	static const char *const verbs[] = { "load", NULL };
+	static const opt_cmd_t cmd = { "catalog load", usage, 1, 1, "one FILE.csv" };
+	tool_db_t db = { 0 };
+	const opt_t opts[] = { OPT_DB(&db), OPT_CREATE(&db), OPT_END };
 	catalog_stats_t st;
 	char why[512];
-	int rc = catalog_load_file(lg, argv[optind], report_bad, &ctx, &st, why, sizeof why);
-	ledger_close(lg);
-	if (rc < 0) {
-		fprintf(stderr, "yima catalog: %s\n", why);
+	int verb, first, rc;
+
+	if ((rc = opt_verb("catalog", usage, verbs, argc, argv, &verb)) != OPT_GO ||
+	    (rc = opt_parse(&cmd, opts, argc - 1, argv + 1, &first)) != OPT_GO)
+		return rc;
+	const char *path = argv[1 + first];
+	ledger_t *lg = tool_open_ledger("catalog", &db, TOOL_WRITE);
+	if (lg == NULL)
 		return EXIT_USAGE;
-	}
+	rc = catalog_load_file(lg, path, report_bad, (void *)path, &st, why, sizeof why);
+	ledger_close(lg);
+	if (rc < 0)
+		return tool_usage_error("catalog", "%s", why);
 	fprintf(stderr, "catalog: %" PRIu64 " rows loaded, %" PRIu64 " bad\n", st.loaded, st.bad);
 	return st.bad ? EXIT_FOUND : EXIT_OK;
 }

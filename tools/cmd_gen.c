@@ -4,7 +4,6 @@
  * (yima/gen.h): parse flags, open the files in --out, print a summary.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +15,9 @@
 #include "yima/util/error.h"
 #include "yima/gen/gen.h"
 #include "cmd.h"
+#include "progress.h"
+#include "tool.h"
+#include "yima/core/timearg.h"
 
 static const char gen_usage[] =
 "usage: yima gen --out DIR [options]\n"
@@ -32,7 +34,8 @@ static const char gen_usage[] =
 "  --days N            days the events span (default 30)\n"
 "  --events N          data rows to write, exactly (default 100000)\n"
 "  --seed N            PRNG seed (default 1)\n"
-"  --start YYYY-MM-DD  first day, times in +08:00 (default 2026-01-05)\n"
+"  --start DAY         first day (YYYY-MM-DD, or an RFC 3339 instant: its day\n"
+"                      in +08:00); times are in +08:00 (default 2026-01-05)\n"
 "  --fraud-rate F      share of packs given a fraud pattern (default 0.02)\n"
 "  --noise-rate F      share of rows with scanner noise (default 0.10)\n"
 "  --malformed-rate F  share of rows first scanned malformed (default 0.005)\n"
@@ -45,108 +48,36 @@ static const char gen_usage[] =
 "  --quiet             no summary on stderr\n"
 "  --help              this text\n";
 
-enum {
-	OPT_FACILITIES = 256, OPT_PRODUCTS, OPT_DAYS, OPT_EVENTS, OPT_SEED,
-	OPT_START, OPT_FRAUD, OPT_NOISE, OPT_MALFORMED, OPT_BAD, OPT_MAX_LIVE,
-	OPT_CANON, OPT_TRUTH, OPT_QUIET, OPT_OUT, OPT_HELP,
-};
-
-static const struct option gen_longopts[] = {
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "facilities", required_argument, NULL, OPT_FACILITIES },
-	{ "products", required_argument, NULL, OPT_PRODUCTS },
-	{ "days", required_argument, NULL, OPT_DAYS },
-	{ "events", required_argument, NULL, OPT_EVENTS },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "start", required_argument, NULL, OPT_START },
-	{ "fraud-rate", required_argument, NULL, OPT_FRAUD },
-	{ "noise-rate", required_argument, NULL, OPT_NOISE },
-	{ "malformed-rate", required_argument, NULL, OPT_MALFORMED },
-	{ "bad-row-rate", required_argument, NULL, OPT_BAD },
-	{ "max-live", required_argument, NULL, OPT_MAX_LIVE },
-	{ "canon-out", no_argument, NULL, OPT_CANON },
-	{ "truth-out", no_argument, NULL, OPT_TRUTH },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 typedef struct gen_cli {
 	gen_opts_t opts;
 	const char *out;
 	bool canon, truth, quiet;
+	tool_progress_t prog;
 } gen_cli_t;
 
-static int gen_bad_value(const char *flag, const char *v)
-{
-	fprintf(stderr, "yima gen: bad value for --%s: '%s' (see yima gen --help)\n", flag, v);
-	return EXIT_USAGE;
-}
-
-static bool gen_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool gen_parse_rate(const char *s, double *out)
+static int gen_take_rate(void *dst, const char *s, char *why, size_t whylen)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.0 && v <= 1.0))
-		return false;
-	*out = v;
-	return true;
+		return yima_fail(why, whylen, YIMA_EINVAL, "not a share in 0..1: %s", s);
+	*(double *)dst = v;
+	return 0;
 }
 
-static bool gen_parse_date(const char *s, gen_opts_t *o)
+/* The first day: a date, or an RFC 3339 instant whose +08:00 day it is. */
+static int gen_take_start(void *dst, const char *s, char *why, size_t whylen)
 {
-	int y, m, d, n = 0;
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
-		return false;
-	o->start_year = y;
-	o->start_month = m;
-	o->start_day = d;
-	return true;
-}
-
-/* One flag with its argument; returns 0, or an exit code. */
-static int gen_flag(gen_cli_t *c, int opt, const char *arg)
-{
-	uint64_t v = 0;
-	gen_opts_t *o = &c->opts;
-	bool ok = true;
-	int i = 0;
-	while (gen_longopts[i].name != NULL && gen_longopts[i].val != opt)
-		i++;
-	switch (opt) {
-	case OPT_OUT:		c->out = arg; break;
-	case OPT_FACILITIES:	ok = gen_parse_u64(arg, 9999, &v); o->facilities = (unsigned)v; break;
-	case OPT_PRODUCTS:	ok = gen_parse_u64(arg, 500000, &v); o->products = (unsigned)v; break;
-	case OPT_DAYS:		ok = gen_parse_u64(arg, 36500, &v); o->days = (unsigned)v; break;
-	case OPT_EVENTS:	ok = gen_parse_u64(arg, 900000000ULL, &o->events); break;
-	case OPT_SEED:		ok = gen_parse_u64(arg, UINT64_MAX, &o->seed); break;
-	case OPT_START:		ok = gen_parse_date(arg, o); break;
-	case OPT_FRAUD:		ok = gen_parse_rate(arg, &o->fraud_rate); break;
-	case OPT_NOISE:		ok = gen_parse_rate(arg, &o->noise_rate); break;
-	case OPT_MALFORMED:	ok = gen_parse_rate(arg, &o->malformed_rate); break;
-	case OPT_BAD:		ok = gen_parse_rate(arg, &o->bad_row_rate); break;
-	case OPT_MAX_LIVE:	ok = gen_parse_u64(arg, 1u << 26, &v); o->max_live = (unsigned)v; break;
-	case OPT_CANON:		c->canon = true; break;
-	case OPT_TRUTH:		c->truth = true; break;
-	case OPT_QUIET:		c->quiet = true; break;
-	default:
-		return EXIT_USAGE;
-	}
-	return ok ? 0 : gen_bad_value(gen_longopts[i].name, arg);
+	gen_opts_t *o = dst;
+	yima_time_t t;
+	int rc = time_arg_parse(s, TIME_ARG_START, &t, why, whylen);
+	if (rc < 0)
+		return rc;
+	t.offset_min = TIME_ARG_OFFSET_MIN;
+	t.zulu = false;
+	yima_time_local_date(&t, &o->start_year, &o->start_month, &o->start_day);
+	return 0;
 }
 
 static FILE *gen_open(const char *dir, const char *name)
@@ -194,7 +125,7 @@ static void gen_summary(const gen_cli_t *c, const gen_stats_t *st, double secs)
 		(unsigned long long)st->recall_lines, secs);
 }
 
-static int gen_run_cli(const gen_cli_t *c)
+static int gen_run_cli(gen_cli_t *c)
 {
 	static const char *const names[] = {
 		"catalog.csv", "recalls.txt", "events.csv", "events.canon", "events.truth" };
@@ -218,6 +149,7 @@ static int gen_run_cli(const gen_cli_t *c)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4] };
 	rc = gen_world(&c->opts, &files, &st, why, sizeof(why));
+	tool_progress_end(&c->prog);
 	bool closed = gen_close_all(fp, names, 5, c->out);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc < 0) {
@@ -234,40 +166,38 @@ static int gen_run_cli(const gen_cli_t *c)
 
 int cmd_gen(int argc, char **argv)
 {
+	static const opt_cmd_t cmd = { "gen", gen_usage, 0, 0, NULL };
 	gen_cli_t c;
+	gen_opts_t *o = &c.opts;
 	char why[256];
-	int opt, rc;
+	int first, rc;
 
 	memset(&c, 0, sizeof(c));
-	gen_opts_default(&c.opts);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", gen_longopts, NULL)) != -1) {
-		if (opt == OPT_HELP) {
-			fputs(gen_usage, stdout);
-			return EXIT_OK;
-		}
-		if (opt == '?' || opt == ':') {
-			fprintf(stderr, "yima gen: %s '%s' (see yima gen --help)\n",
-				opt == ':' ? "missing value for" : "unknown option",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-		if ((rc = gen_flag(&c, opt, optarg)) != 0)
-			return rc;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "yima gen: unexpected argument '%s' (see yima gen --help)\n",
-			argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (c.out == NULL) {
-		fprintf(stderr, "yima gen: --out DIR is required (see yima gen --help)\n");
-		return EXIT_USAGE;
-	}
-	if (gen_opts_check(&c.opts, why, sizeof(why)) < 0) {
-		fprintf(stderr, "yima gen: %s (see yima gen --help)\n", why);
-		return EXIT_USAGE;
-	}
+	gen_opts_default(o);
+	const opt_t opts[] = {
+		OPT_TEXT("out", &c.out),
+		OPT_NUM32("facilities", &o->facilities, 0, 9999, "a count"),
+		OPT_NUM32("products", &o->products, 0, 500000, "a count"),
+		OPT_NUM32("days", &o->days, 0, 36500, "a number of days"),
+		OPT_NUM64("events", &o->events, 0, 900000000ULL, "a row count"),
+		OPT_NUM64("seed", &o->seed, 0, UINT64_MAX, "a number"),
+		OPT_CALL("start", gen_take_start, o),
+		OPT_CALL("fraud-rate", gen_take_rate, &o->fraud_rate),
+		OPT_CALL("noise-rate", gen_take_rate, &o->noise_rate),
+		OPT_CALL("malformed-rate", gen_take_rate, &o->malformed_rate),
+		OPT_CALL("bad-row-rate", gen_take_rate, &o->bad_row_rate),
+		OPT_NUM32("max-live", &o->max_live, 0, 1u << 26, "a count"),
+		OPT_BOOL("canon-out", &c.canon),
+		OPT_BOOL("truth-out", &c.truth),
+		OPT_BOOL("quiet", &c.quiet),
+		OPT_END,
+	};
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
+	if (c.out == NULL)
+		return tool_usage_error("gen", "--out DIR is required (see --help)");
+	if (gen_opts_check(o, why, sizeof(why)) < 0)
+		return tool_usage_error("gen", "%s (see --help)", why);
+	tool_progress_init(&c.prog, "rows", c.quiet ? NULL : &o->progress, &o->progress_arg);
 	return gen_run_cli(&c);
 }

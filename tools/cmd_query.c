@@ -1,7 +1,6 @@
 /*
  * cmd_query.c - `yima query --db DIR CODE`: state and history of a code.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,38 +19,26 @@ static const char usage[] =
 
 int cmd_query(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL;
+	static const opt_cmd_t cmd = { "query", usage, 1, 1, "one CODE" };
+	tool_db_t db = { 0 };
 	bool json = !isatty(STDOUT_FILENO);
+	const opt_t opts[] = { OPT_DB(&db), OPT_BOOL("json", &json), OPT_END };
 	ledger_txn_t *txn;
 	char why[512];
 	buf_t out;
-	int c, rc;
+	int first, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return tool_usage_error("query", "expected one CODE (see --help)");
-	ledger_t *lg = tool_open_ledger("query", db, false);
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
+	ledger_t *lg = tool_open_ledger("query", &db, TOOL_READ);
 	if (lg == NULL)
 		return EXIT_USAGE;
 	if ((rc = ledger_txn_begin(lg, false, &txn)) < 0) {
 		ledger_close(lg);
-		return tool_usage_error("query", "%s: %s", db, yima_strerror(rc));
+		return tool_usage_error("query", "%s: %s", db.dir, yima_strerror(rc));
 	}
 	buf_init(&out);
-	const char *code = argv[optind];
+	const char *code = argv[first];
 	rc = query_code(txn, code, strlen(code), json ? QUERY_JSON : QUERY_TEXT, &out, why, sizeof why);
 	ledger_txn_abort(txn);
 	ledger_close(lg);

@@ -1,7 +1,6 @@
 /*
  * cmd_recall.c - `yima recall add|remove|list --db DIR [ARG]`.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,11 +10,12 @@
 #include "yima/verifier/recall.h"
 
 static const char usage[] =
-	"usage: yima recall add|remove --db DIR CODE|PRODUCT|PRODUCT:BATCH\n"
+	"usage: yima recall add|remove --db DIR [--create] CODE|PRODUCT|PRODUCT:BATCH\n"
 	"       yima recall list --db DIR\n"
 	"Exactly 7 or 14 digits is a product id, PRODUCT:BATCH a batch of it, anything\n"
 	"else a trace code (any scanned form).  A recall applies to every later\n"
-	"receive and dispense (RECALLED).  Exit: 0 done, 2 usage or bad argument.\n";
+	"receive and dispense (RECALLED).  DIR must hold a ledger (`yima init`) unless\n"
+	"--create.  Exit: 0 done, 2 usage, no ledger or bad argument.\n";
 
 static int print_entry(void *arg, enum recall_kind k, yima_slice_t key)
 {
@@ -68,40 +68,24 @@ static int do_change(ledger_t *lg, bool add, const char *arg)
 
 int cmd_recall(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *verb;
-	int c;
+	static const char *const verbs[] = { "add", "remove", "list", NULL };
+	static const opt_cmd_t change = { "recall", usage, 1, 1, "one CODE|PRODUCT|PRODUCT:BATCH" };
+	static const opt_cmd_t list = { "recall", usage, 0, 0, NULL };
+	tool_db_t db = { 0 };
+	const opt_t change_opts[] = { OPT_DB(&db), OPT_CREATE(&db), OPT_END };
+	const opt_t list_opts[] = { OPT_DB(&db), OPT_END };
+	int verb, first, rc;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-		fputs(usage, help ? stdout : stderr);
-		return help ? EXIT_OK : EXIT_USAGE;
-	}
-	verb = argv[1];
-	argc--;
-	argv++;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	bool list = strcmp(verb, "list") == 0;
-	bool add = strcmp(verb, "add") == 0;
-	if (!list && !add && strcmp(verb, "remove") != 0)
-		return tool_usage_error("recall", "unknown action '%s' (add, remove, list)", verb);
-	if (optind != argc - (list ? 0 : 1))
-		return tool_usage_error("recall", list ? "list takes no argument" : "expected one CODE|PRODUCT|PRODUCT:BATCH");
-	ledger_t *lg = tool_open_ledger("recall", db, !list);
+	if ((rc = opt_verb("recall", usage, verbs, argc, argv, &verb)) != OPT_GO)
+		return rc;
+	bool is_list = verb == 2;
+	if ((rc = opt_parse(is_list ? &list : &change, is_list ? list_opts : change_opts, argc - 1,
+			    argv + 1, &first)) != OPT_GO)
+		return rc;
+	ledger_t *lg = tool_open_ledger("recall", &db, is_list ? TOOL_READ : TOOL_WRITE);
 	if (lg == NULL)
 		return EXIT_USAGE;
-	int rc = list ? do_list(lg) : do_change(lg, add, argv[optind]);
+	rc = is_list ? do_list(lg) : do_change(lg, verb == 0, argv[1 + first]);
 	ledger_close(lg);
 	return rc;
 }

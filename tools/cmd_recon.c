@@ -2,13 +2,12 @@
  * cmd_recon.c - `yima recon --db DIR LOG.csv`: a facility's dispense log
  * against the ledger (spec section 5).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "tool.h"
 #include "yima/util/error.h"
 #include "yima/regulator/recon.h"
@@ -18,15 +17,9 @@ static const char usage[] =
 	"Reconcile a facility's dispense log (spec section 3 CSV; rows other than\n"
 	"dispense are skipped) against the ledger, read-only.  One finding per line:\n"
 	"NOT_UPLOADED, QTY_MISMATCH, DRUG_MISMATCH, the matched record's findings,\n"
-	"RESOLD_ELSEWHERE, BAD_RECORD/MALFORMED (by log line), UNLOGGED (by ledger seq).\n"
+	"RESOLD_ELSEWHERE, BAD_RECORD/MALFORMED (\"line\": the log's data row number,\n"
+	"header and empty lines not counted), UNLOGGED (by ledger seq).\n"
 	"Exit: 0 nothing found, 1 findings, 2 usage or unreadable input.\n";
-
-static void progress(void *arg, uint64_t bytes, uint64_t total, uint64_t rows)
-{
-	(void)arg; (void)total;
-	fprintf(stderr, "\r%" PRIu64 " rows, %" PRIu64 " MiB ", rows, bytes >> 20);
-	fflush(stderr);
-}
 
 static void summary(const recon_stats_t *st)
 {
@@ -43,54 +36,49 @@ static void summary(const recon_stats_t *st)
 				st->by_finding[f]);
 }
 
+static int take_format(void *dst, const char *v, char *why, size_t whylen)
+{
+	if (strcmp(v, "csv") == 0)
+		*(enum recon_format *)dst = RECON_CSV;
+	else if (strcmp(v, "jsonl") != 0)
+		return yima_fail(why, whylen, YIMA_EINVAL, "jsonl or csv, not %s", v);
+	return 0;
+}
+
 int cmd_recon(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *out = NULL;
+	static const opt_cmd_t cmd = { "recon", usage, 1, 1, "one LOG.csv or -" };
+	tool_db_t db = { 0 };
+	const char *out = NULL;
 	recon_opts_t o;
 	recon_stats_t st;
+	tool_progress_t prog;
 	char why[512];
-	int c;
+	int first, rc;
 
 	memset(&o, 0, sizeof o);
 	o.format = RECON_JSONL;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'o': out = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "csv") == 0)
-				o.format = RECON_CSV;
-			else if (strcmp(optarg, "jsonl") != 0)
-				return tool_usage_error("recon", "--format: jsonl or csv, not %s", optarg);
-			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return tool_usage_error("recon", "expected one LOG.csv or - (see --help)");
-	o.path = argv[optind];
+	const opt_t opts[] = {
+		OPT_DB(&db),
+		OPT_CALL("format", take_format, &o.format),
+		OPT_TEXT("out", &out),
+		OPT_END,
+	};
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
+	o.path = argv[first];
 	o.out = stdout;
-	if (isatty(STDERR_FILENO))
-		o.progress = progress;
-	ledger_t *lg = tool_open_ledger("recon", db, false);
+	tool_progress_init(&prog, "rows", &o.progress, &o.progress_arg);
+	ledger_t *lg = tool_open_ledger("recon", &db, TOOL_READ);
 	if (lg == NULL)
 		return EXIT_USAGE;
 	if (out != NULL && (o.out = fopen(out, "w")) == NULL) {
 		ledger_close(lg);
 		return tool_usage_error("recon", "%s: cannot write", out);
 	}
-	int rc = recon_run(lg, &o, &st, why, sizeof why);
+	rc = recon_run(lg, &o, &st, why, sizeof why);
 	ledger_close(lg);
-	if (o.progress)
-		fputc('\n', stderr);
+	tool_progress_end(&prog);
 	if (o.out != stdout && fclose(o.out) != 0 && rc == 0)
 		return tool_usage_error("recon", "%s: write failed", out);
 	if (rc < 0) {

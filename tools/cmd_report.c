@@ -3,7 +3,6 @@
  * FILE`: the evidence report of one facility and period, as a
  * self-contained HTML page (yima/report.h).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "tool.h"
 #include "yima/util/error.h"
 #include "yima/regulator/report.h"
@@ -22,7 +22,8 @@ static const char usage[] =
 	"the most findings, and every flagged (warned or rejected) event with its ledger\n"
 	"seq and chain hash, under the ledger head it was read at (check it with\n"
 	"`yima audit --expect-head`).  TIME is RFC 3339 with offset, or a date\n"
-	"YYYY-MM-DD meaning that whole day in +08:00.\n"
+	"YYYY-MM-DD, a day in +08:00: --from starts at its first instant, --to ends\n"
+	"at its last, so --from D --to D is the whole day D.\n"
 	"Exit: 0 written, 2 usage, unreadable ledger or write error.\n";
 
 /* Write the page to path via a temporary file renamed into place, so a
@@ -56,40 +57,27 @@ static int write_file(ledger_t *lg, const report_opts_t *o, const char *path, re
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "facility", required_argument, NULL, 'F' },
-		{ "from", required_argument, NULL, 'a' },
-		{ "to", required_argument, NULL, 'b' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *out = NULL;
+	static const opt_cmd_t cmd = { "report", usage, 0, 0, NULL };
+	tool_db_t db = { 0 };
+	const char *out = NULL;
 	bool has_from = false, has_to = false;
-	char why[256], now[32];
+	char now[32];
 	report_opts_t o;
 	report_stats_t st;
-	int c;
+	tool_progress_t prog;
+	int first, rc;
 
 	memset(&o, 0, sizeof o);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'F': o.facility = optarg; break;
-		case 'o': out = optarg; break;
-		case 'a':
-		case 'b':
-			if (report_period_parse(optarg, c == 'b', c == 'a' ? &o.from : &o.to, why, sizeof why) < 0)
-				return tool_usage_error("report", "--%s %s: %s", c == 'a' ? "from" : "to", optarg, why);
-			*(c == 'a' ? &has_from : &has_to) = true;
-			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc)
-		return tool_usage_error("report", "unexpected argument %s", argv[optind]);
+	const opt_t opts[] = {
+		OPT_DB(&db),
+		OPT_TEXT("facility", &o.facility),
+		OPT_FROM("from", &o.from, &has_from),
+		OPT_TO("to", &o.to, &has_to),
+		OPT_TEXT("out", &out),
+		OPT_END,
+	};
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
 	if (o.facility == NULL || !has_from || !has_to || out == NULL)
 		return tool_usage_error("report", "--facility, --from, --to and --out are required (see --help)");
 	if (!event_is_facility_id(o.facility, strlen(o.facility)))
@@ -100,12 +88,14 @@ int cmd_report(int argc, char **argv)
 	struct tm tm;
 	if (gmtime_r(&t, &tm) != NULL && strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
 		o.generated_at = now;
-	o.ledger_label = db;
-	ledger_t *lg = tool_open_ledger("report", db, false);
+	o.ledger_label = db.dir;
+	tool_progress_init(&prog, "records", &o.progress, &o.progress_arg);
+	ledger_t *lg = tool_open_ledger("report", &db, TOOL_READ);
 	if (lg == NULL)
 		return EXIT_USAGE;
-	int rc = write_file(lg, &o, out, &st);
+	rc = write_file(lg, &o, out, &st);
 	ledger_close(lg);
+	tool_progress_end(&prog);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "report: %s: %" PRIu64 " events, %" PRIu64 " flagged, ledger of %" PRIu64
 			" events\n", o.facility, st.events, st.flagged, st.ledger_events);

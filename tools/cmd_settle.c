@@ -2,7 +2,6 @@
  * cmd_settle.c - `yima settle` (spec section 6, docs/protocol.md "yima
  * settle"): send one claim file to yimad and print its verdict.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,7 +51,7 @@ static void print_person(const Yima__V1__ClaimVerdict *v, const settle_claim_t *
 		if (cv->seq != 0)
 			printf("  seq %" PRIu64, cv->seq);
 		if (i < c->ncodes)
-			printf("  [line %" PRIu64 "]", c->lines[i]);
+			printf("  [data row %" PRIu64 "]", c->lines[i]);
 		putchar('\n');
 	}
 	if (v->receipt != NULL) {
@@ -134,50 +133,28 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
 
 int cmd_settle(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const opt_cmd_t cmd = { "settle", usage, 1, 1, "one CLAIM file or -" };
 	client_opts_t co = { 0 };
 	bool dry_run = false, json = false;
+	const opt_t opts[] = {
+		OPT_CLIENT(&co),
+		OPT_BOOL("dry-run", &dry_run),
+		OPT_BOOL("json", &json),
+		OPT_END,
+	};
 	settle_claim_t *c;
 	char why[1024];
-	uint64_t v;
-	int ch;
+	int first, rc;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's': co.url = optarg; break;
-		case 'c': co.cert = optarg; break;
-		case 'k': co.key = optarg; break;
-		case 'a': co.ca = optarg; break;
-		case 'n': dry_run = true; break;
-		case 'j': json = true; break;
-		case 't':
-			if (!tool_parse_u64(optarg, 1, 3600, &v))
-				return tool_usage_error("settle", "--timeout: not a number of seconds: %s", optarg);
-			co.timeout = (unsigned)v;
-			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		return tool_usage_error("settle", "expected one CLAIM file or - (see --help)");
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
 	if (co.url == NULL)
 		return tool_usage_error("settle", "--server URL is required");
-	const char *path = argv[optind];
+	const char *path = argv[first];
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (fp == NULL)
 		return tool_usage_error("settle", "%s: cannot read", path);
-	int rc = settle_claim_read(fp, path, &c, why, sizeof why);
+	rc = settle_claim_read(fp, path, &c, why, sizeof why);
 	if (fp != stdin)
 		fclose(fp);
 	if (rc < 0)

@@ -2,7 +2,6 @@
  * cmd_upload.c - `yima upload` (spec section 5, docs/protocol.md): events
  * to yimad through the spool; --flush, --status and --drop on the spool.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -237,62 +236,30 @@ static int do_upload(const char *dir, const client_opts_t *co, upload_opts_t *o)
 
 int cmd_upload(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "spool", required_argument, NULL, 'p' },
-		{ "retry-for", required_argument, NULL, 'r' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "flush", no_argument, NULL, 'F' },
-		{ "status", no_argument, NULL, 'S' },
-		{ "drop", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const opt_cmd_t cmd = { "upload", usage, 0, 1, NULL };
 	client_opts_t co = { 0 };
 	upload_opts_t o;
 	const char *dir = NULL, *out = NULL, *drop = NULL;
 	bool flush = false, status = false;
 	char defdir[4096];
-	uint64_t v;
-	int c;
+	int first, rc;
 
 	upload_opts_init(&o);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': co.url = optarg; break;
-		case 'c': co.cert = optarg; break;
-		case 'k': co.key = optarg; break;
-		case 'a': co.ca = optarg; break;
-		case 'p': dir = optarg; break;
-		case 'o': out = optarg; break;
-		case 'F': flush = true; break;
-		case 'S': status = true; break;
-		case 'D': drop = optarg; break;
-		case 'r':
-			if (!tool_parse_u64(optarg, 0, 365 * 86400, &v))
-				return tool_usage_error("upload", "--retry-for: not a number of seconds: %s", optarg);
-			o.retry_for_ms = v * 1000;
-			break;
-		case 'b':
-			if (!tool_parse_u64(optarg, 1, UPLOAD_BATCH_MAX, &v))
-				return tool_usage_error("upload", "--batch: not a row count in 1..%d: %s",
-							UPLOAD_BATCH_MAX, optarg);
-			o.batch_rows = v;
-			break;
-		case 't':
-			if (!tool_parse_u64(optarg, 1, 3600, &v))
-				return tool_usage_error("upload", "--timeout: not a number of seconds: %s", optarg);
-			co.timeout = (unsigned)v;
-			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-	}
+	uint64_t retry_for = o.retry_for_ms / 1000;
+	const opt_t opts[] = {
+		OPT_CLIENT(&co),
+		OPT_TEXT("spool", &dir),
+		OPT_NUM64("retry-for", &retry_for, 0, 365 * 86400, "a number of seconds"),
+		OPT_NUM64("batch", &o.batch_rows, 1, UPLOAD_BATCH_MAX, "a row count"),
+		OPT_TEXT("out", &out),
+		OPT_BOOL("flush", &flush),
+		OPT_BOOL("status", &status),
+		OPT_TEXT("drop", &drop),
+		OPT_END,
+	};
+	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
+		return rc;
+	o.retry_for_ms = retry_for * 1000;
 	if ((int)flush + (int)status + (drop != NULL) > 1)
 		return tool_usage_error("upload", "--flush, --status and --drop go alone");
 	if (dir == NULL) {
@@ -301,7 +268,7 @@ int cmd_upload(int argc, char **argv)
 		dir = defdir;
 	}
 	bool takes_file = !flush && !status && drop == NULL;
-	if (takes_file ? optind != argc - 1 : optind != argc)
+	if (takes_file ? first != argc - 1 : first != argc)
 		return tool_usage_error("upload", takes_file ? "expected one FILE.csv or - (see --help)"
 							     : "no FILE with --flush, --status or --drop");
 	if (status)
@@ -310,10 +277,10 @@ int cmd_upload(int argc, char **argv)
 		return do_drop(dir, drop);
 	if (co.url == NULL)
 		return tool_usage_error("upload", "--server URL is required");
-	o.path = takes_file ? argv[optind] : NULL;
+	o.path = takes_file ? argv[first] : NULL;
 	if (out != NULL && (o.out = fopen(out, "w")) == NULL)
 		return tool_usage_error("upload", "%s: cannot write", out);
-	int rc = do_upload(dir, &co, &o);
+	rc = do_upload(dir, &co, &o);
 	if (o.out != NULL && fclose(o.out) != 0 && rc != EXIT_USAGE)
 		return tool_usage_error("upload", "%s: write failed", out);
 	return rc;

@@ -10,20 +10,25 @@
 #include "tool.h"
 #include "yima/util/error.h"
 
-ledger_t *tool_open_ledger(const char *cmd, const char *dir, bool write)
+ledger_t *tool_open_ledger(const char *cmd, const tool_db_t *db, enum tool_access access)
 {
+	unsigned flags = access == TOOL_READ ? LEDGER_RDONLY : db->create ? LEDGER_CREATE : 0;
 	ledger_t *lg;
 	char why[512];
+	int rc;
 
-	if (dir == NULL) {
+	if (db->dir == NULL) {
 		tool_usage_error(cmd, "--db DIR is required");
 		return NULL;
 	}
-	if (ledger_open(dir, write ? LEDGER_CREATE : LEDGER_RDONLY, &lg, why, sizeof why) < 0) {
-		fprintf(stderr, "yima %s: %s\n", cmd, why);
-		return NULL;
-	}
-	return lg;
+	if ((rc = ledger_open(db->dir, flags, &lg, why, sizeof why)) == 0)
+		return lg;
+	if (rc == YIMA_ENOTFOUND && access == TOOL_WRITE)
+		tool_usage_error(cmd, "%s; make one with `yima init --db %s` (or add --create)", why,
+				 db->dir);
+	else
+		tool_usage_error(cmd, "%s", why);
+	return NULL;
 }
 
 bool tool_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)

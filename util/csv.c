@@ -27,6 +27,7 @@
  * see and judge (spec section 1).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -491,4 +492,14 @@ int csv_reader_next(csv_reader_t *r, csv_row_t *row, char *why, size_t whylen)
 		if (csv_scan(r) && !r->err && csv_row_end_lf(r, row))
 			return 1;
 	}
+}
+
+const char *csv_row_where(const csv_row_t *row, char *buf, size_t n)
+{
+	if (row->number <= 1)
+		snprintf(buf, n, "header (line %llu)", (unsigned long long)row->line);
+	else
+		snprintf(buf, n, "data row %llu (line %llu)", (unsigned long long)(row->number - 1),
+			 (unsigned long long)row->line);
+	return buf;
 }

@@ -25,6 +25,7 @@ const char *yima_strerror(int err)
 	case YIMA_EBUSY:	return "resource busy";
 	case YIMA_EFORMAT:	return "unexpected file format";
 	case YIMA_EMISMATCH:	return "check failed";
+	case YIMA_ETLS:		return "TLS configuration error";
 	}
 	return "unknown error";
 }

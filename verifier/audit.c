@@ -28,6 +28,9 @@ struct replay {
 	uint64_t in_batch;
 	char *why;
 	size_t whylen;
+	yima_progress_fn *progress;
+	void *progress_arg;
+	uint64_t total;		/* events in the ledger */
 };
 
 static int replay_cycle(struct replay *r)
@@ -198,6 +201,8 @@ static int replay_event(void *arg, const ledger_event_t *e)
 	verify_result_t res;
 	int rc;
 
+	if (r->progress != NULL && (e->seq % YIMA_PROGRESS_EVERY == 0 || e->seq == r->total))
+		r->progress(r->progress_arg, e->seq, e->seq, r->total);
 	if (r->claim.n > 0 && !(e->claim & LEDGER_CLAIM_ITEM))
 		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
 				 "event %" PRIu64 ": the claim before it has no last record", e->seq);
@@ -260,8 +265,8 @@ static int compare_tables(ledger_txn_t *stored, ledger_t *scratch, char *why, si
 	return rc;
 }
 
-int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
-		 char *why, size_t whylen)
+int audit_ledger(ledger_t *lg, const char *scratch_dir, yima_progress_fn *progress,
+		 void *progress_arg, audit_result_t *res, char *why, size_t whylen)
 {
 	static const ledger_walk_fns_t fns = { replay_event, replay_admin };
 	struct replay r;
@@ -272,8 +277,11 @@ int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
 	memset(&r, 0, sizeof r);
 	r.why = why;
 	r.whylen = whylen;
+	r.progress = progress;
+	r.progress_arg = progress_arg;
 	if ((rc = ledger_txn_begin(lg, false, &stored)) < 0)
 		return yima_fail(why, whylen, rc, "%s: %s", ledger_dir(lg), yima_strerror(rc));
+	r.total = ledger_event_count(stored);
 	if ((rc = ledger_open(scratch_dir, LEDGER_CREATE | LEDGER_NOSYNC, &r.scratch, why, whylen)) < 0)
 		goto end_stored;
 	if ((rc = ledger_txn_begin(r.scratch, true, &r.txn)) < 0) {

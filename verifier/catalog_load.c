@@ -95,7 +95,7 @@ static int header_columns(const csv_row_t *row, int col[NCOLS], char *why, size_
 				break;
 			}
 		if (col[i] < 0)
-			return yima_fail(why, whylen, YIMA_EFORMAT, "line %llu: header has no column %s",
+			return yima_fail(why, whylen, YIMA_EFORMAT, "header (line %llu): no column %s",
 					 (unsigned long long)row->line, col_names[i]);
 	}
 	return 0;
@@ -107,19 +107,19 @@ static int load_rows(ledger_txn_t *txn, csv_reader_t *csv, const int col[NCOLS],
 {
 	csv_row_t row;
 	catalog_entry_t e;
-	char msg[256];
+	char msg[256], where[CSV_WHERE_MAX];
 	int rc;
 
 	while ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) > 0) {
+		csv_row_where(&row, where, sizeof where);
 		if (row_to_entry(&row, col, &e, msg, sizeof msg) < 0) {
 			st->bad++;
 			if (bad != NULL)
-				bad(arg, row.line, msg);
+				bad(arg, where, msg);
 			continue;
 		}
 		if ((rc = ledger_catalog_put(txn, &e)) < 0)
-			return yima_fail(why, whylen, rc, "%s: line %llu: %s", path,
-					 (unsigned long long)row.line, yima_strerror(rc));
+			return yima_fail(why, whylen, rc, "%s: %s: %s", path, where, yima_strerror(rc));
 		st->loaded++;
 	}
 	if (rc < 0)
@@ -147,7 +147,7 @@ int catalog_load_file(ledger_t *lg, const char *path, catalog_bad_fn bad, void *
 	}
 	if ((rc = csv_reader_next(csv, &row, msg, sizeof msg)) <= 0) {
 		rc = yima_fail(why, whylen, rc < 0 ? YIMA_EIO : YIMA_EFORMAT, "%s: %s", path,
-			       rc < 0 ? msg : "line 1: empty file, no header");
+			       rc < 0 ? msg : "empty file, no header");
 		goto free_csv;
 	}
 	if ((rc = header_columns(&row, col, msg, sizeof msg)) < 0) {

@@ -229,17 +229,17 @@ static int check_seen(struct run *r)
 static int read_header(struct run *r)
 {
 	csv_row_t row;
-	char msg[256];
+	char msg[256], where[CSV_WHERE_MAX];
 	int rc = csv_reader_next(r->csv, &row, msg, sizeof msg);
 
 	if (rc < 0)
 		return yima_fail(r->why, r->whylen, YIMA_EIO, "%s: %s", r->o->path, msg);
 	if (rc == 0)
-		return yima_fail(r->why, r->whylen, YIMA_EFORMAT, "%s: line 1: empty file, no header", r->o->path);
+		return yima_fail(r->why, r->whylen, YIMA_EFORMAT, "%s: empty file, no header", r->o->path);
 	if (!event_csv_header_ok(&row))
 		return yima_fail(r->why, r->whylen, YIMA_EFORMAT,
-				 "%s: line %llu: header must be exactly time,facility,type,code,drug,qty,settlement,patient,counterparty",
-				 r->o->path, (unsigned long long)row.line);
+				 "%s: %s: header must be exactly time,facility,type,code,drug,qty,settlement,patient,counterparty",
+				 r->o->path, csv_row_where(&row, where, sizeof where));
 	return 0;
 }
 
@@ -264,6 +264,8 @@ static int run_batch(struct run *r)
 		if ((more = csv_reader_next(r->csv, &row, msg, sizeof msg)) <= 0)
 			break;
 		r->rows_done++;
+		if (r->o->progress != NULL && r->rows_done % YIMA_PROGRESS_EVERY == 0)
+			r->o->progress(r->o->progress_arg, r->rows_done, csv_reader_offset(r->csv), r->in.size);
 		if (r->rows_done <= r->skip)
 			continue;
 		verify_input_from_row(&row, &vin);
@@ -276,8 +278,8 @@ static int run_batch(struct run *r)
 	}
 	if (more < 0) {
 		ledger_txn_abort(txn);
-		return yima_fail(r->why, r->whylen, YIMA_EIO, "%s: line %llu: %s", r->o->path,
-				 (unsigned long long)r->rows_done + 1, msg);
+		return yima_fail(r->why, r->whylen, YIMA_EIO, "%s: after data row %llu: %s", r->o->path,
+				 (unsigned long long)r->rows_done, msg);
 	}
 	if ((rc = ledger_file_mark(txn, r->in.sha, r->rows_done, more == 0)) < 0)
 		goto ledger_error;
@@ -292,11 +294,11 @@ static int run_batch(struct run *r)
 	    (fwrite(r->out.p, 1, r->out.len, r->o->out) != r->out.len || fflush(r->o->out) != 0))
 		return yima_fail(r->why, r->whylen, YIMA_EIO, "output: %s", strerror(errno));
 	if (r->o->progress != NULL)
-		r->o->progress(r->o->progress_arg, csv_reader_offset(r->csv), r->in.size, r->rows_done);
+		r->o->progress(r->o->progress_arg, r->rows_done, csv_reader_offset(r->csv), r->in.size);
 	return more;
 ledger_error:
 	ledger_txn_abort(txn);
-	return yima_fail(r->why, r->whylen, rc, "%s: line %llu: %s", r->o->path,
+	return yima_fail(r->why, r->whylen, rc, "%s: data row %llu: %s", r->o->path,
 			 (unsigned long long)r->rows_done, yima_strerror(rc));
 }
 

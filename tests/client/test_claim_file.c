@@ -47,27 +47,28 @@ struct good_case {
 	const char *name;
 	const char *text;
 	const char *want;
-	const char *lines;	/* the line of each code, space separated */
+	const char *lines;	/* the data row of each code (header and empty
+				 * lines not counted), space separated */
 };
 
 static struct good_case good_cases[] = {
 	{ "units: 10^9, the most a number of units may be",
 	  HDR "H1,ST1," T ",PT1,DRUGA,C1,1000000000\n",
-	  "H1|ST1|" T "|PT1 ; DRUGA:C1/1000000000", "2" },
+	  "H1|ST1|" T "|PT1 ; DRUGA:C1/1000000000", "1" },
 	{ "two drugs, units given and empty (empty = the whole pack)",
 	  HDR "H1,ST1," T ",PT1,DRUGA,C1,10\nH1,ST1," T ",PT1,DRUGB,C2,\n",
-	  "H1|ST1|" T "|PT1 ; DRUGA:C1/10 ; DRUGB:C2/0", "2 3" },
+	  "H1|ST1|" T "|PT1 ; DRUGA:C1/10 ; DRUGB:C2/0", "1 2" },
 	{ "consecutive rows of one drug are one item; the drug again later is a new item",
 	  HDR "H1,ST1," T ",PT1,DRUGA,C1,\nH1,ST1," T ",PT1,DRUGA,C2,5\n"
 	      "H1,ST1," T ",PT1,DRUGB,C3,0\nH1,ST1," T ",PT1,DRUGA,C4,1\n",
-	  "H1|ST1|" T "|PT1 ; DRUGA:C1/0,C2/5 ; DRUGB:C3/0 ; DRUGA:C4/1", "2 3 4 5" },
+	  "H1|ST1|" T "|PT1 ; DRUGA:C1/0,C2/5 ; DRUGB:C3/0 ; DRUGA:C4/1", "1 2 3 4" },
 	{ "byte order mark, CRLF, quoted code with a comma and a GS byte, empty lines",
 	  "\xEF\xBB\xBF" "facility,settlement,time,patient,drug,code,units\r\n\r\n"
 	  "H1,ST1," T ",PT1,DRUGA,\"(01)069,x\x1d" "21A\",3\r\n",
-	  "H1|ST1|" T "|PT1 ; DRUGA:(01)069,x\x1d" "21A/3", "3" },
+	  "H1|ST1|" T "|PT1 ; DRUGA:(01)069,x\x1d" "21A/3", "1" },
 	{ "fields are text: the server judges them (a bad time is its BAD_RECORD)",
 	  HDR "H1,ST1,yesterday,,,C1,\n",
-	  "H1|ST1|yesterday| ; :C1/0", "2" },
+	  "H1|ST1|yesterday| ; :C1/0", "1" },
 };
 
 #define NGOOD (sizeof good_cases / sizeof good_cases[0])
@@ -124,24 +125,24 @@ static struct bad_case bad_cases[] = {
 	{ "empty file", "", 0, YIMA_EFORMAT, "claim.csv: empty, no header" },
 	{ "header only", HDR, 0, YIMA_EFORMAT, "no codes" },
 	{ "header without units", "facility,settlement,time,patient,drug,code\nH1,ST1," T ",PT1,D,C1\n", 0,
-	  YIMA_EFORMAT, "line 1: the header is not" },
+	  YIMA_EFORMAT, "header (line 1): the header is not" },
 	{ "header in another order", "settlement,facility,time,patient,drug,code,units\n", 0,
-	  YIMA_EFORMAT, "line 1: the header is not" },
+	  YIMA_EFORMAT, "header (line 1): the header is not" },
 	{ "events header", "time,facility,type,code,drug,qty,settlement,patient,counterparty\n", 0,
-	  YIMA_EFORMAT, "line 1: the header is not" },
+	  YIMA_EFORMAT, "header (line 1): the header is not" },
 	{ "six fields", HDR "H1,ST1," T ",PT1,DRUGA,C1\n", 0, YIMA_EFORMAT,
-	  "line 2: 6 fields, a claim row has 7" },
-	{ "eight fields", HDR "H1,ST1," T ",PT1,DRUGA,C1,1,x\n", 0, YIMA_EFORMAT, "line 2: 8 fields" },
+	  "data row 1 (line 2): 6 fields, a claim row has 7" },
+	{ "eight fields", HDR "H1,ST1," T ",PT1,DRUGA,C1,1,x\n", 0, YIMA_EFORMAT, "data row 1 (line 2): 8 fields" },
 	{ "patient differs", HDR "H1,ST1," T ",PT1,DRUGA,C1,\nH1,ST1," T ",PT2,DRUGA,C2,\n", 0,
-	  YIMA_EFORMAT, "line 3: column patient differs from line 2" },
+	  YIMA_EFORMAT, "data row 2 (line 3): column patient differs from data row 1 (line 2)" },
 	{ "facility differs", HDR "H1,ST1," T ",PT1,DRUGA,C1,\n\nH2,ST1," T ",PT1,DRUGA,C2,\n", 0,
-	  YIMA_EFORMAT, "line 4: column facility differs from line 2" },
+	  YIMA_EFORMAT, "data row 2 (line 4): column facility differs from data row 1 (line 2)" },
 	{ "settlement differs", HDR "H1,ST1," T ",PT1,DRUGA,C1,\nH1,ST2," T ",PT1,DRUGA,C2,\n", 0,
-	  YIMA_EFORMAT, "line 3: column settlement differs" },
+	  YIMA_EFORMAT, "data row 2 (line 3): column settlement differs" },
 	{ "time differs", HDR "H1,ST1," T ",PT1,DRUGA,C1,\nH1,ST1,2026-03-01T10:00:01+08:00,PT1,DRUGA,C2,\n", 0,
-	  YIMA_EFORMAT, "line 3: column time differs" },
+	  YIMA_EFORMAT, "data row 2 (line 3): column time differs" },
 	{ "negative units", HDR "H1,ST1," T ",PT1,DRUGA,C1,-1\n", 0, YIMA_EFORMAT,
-	  "line 2: column units: not a whole number from 0 to 1000000000: -1" },
+	  "data row 1 (line 2): column units: not a whole number from 0 to 1000000000: -1" },
 	{ "fraction units", HDR "H1,ST1," T ",PT1,DRUGA,C1,1.5\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number" },
 	{ "signed units", HDR "H1,ST1," T ",PT1,DRUGA,C1,+2\n", 0, YIMA_EFORMAT,
@@ -149,13 +150,13 @@ static struct bad_case bad_cases[] = {
 	{ "units past 2^64", HDR "H1,ST1," T ",PT1,DRUGA,C1,18446744073709551616\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number" },
 	{ "units of a huge number (issue 9: never wrapped)", HDR "H1,ST1," T ",PT1,DRUGA,C1,99999999999999999999999\n",
-	  0, YIMA_EFORMAT, "line 2: column units: not a whole number from 0 to 1000000000" },
+	  0, YIMA_EFORMAT, "(line 2): column units: not a whole number from 0 to 1000000000" },
 	{ "units over 10^9", HDR "H1,ST1," T ",PT1,DRUGA,C1,1000000001\n", 0, YIMA_EFORMAT,
 	  "column units: not a whole number from 0 to 1000000000: 1000000001" },
 	{ "NUL in a code (a protobuf string cannot hold it)", HDR "H1,ST1," T ",PT1,DRUGA,C\0001,\n",
-	  sizeof(HDR "H1,ST1," T ",PT1,DRUGA,C\0001,\n") - 1, YIMA_EFORMAT, "line 2: column code: a NUL byte" },
+	  sizeof(HDR "H1,ST1," T ",PT1,DRUGA,C\0001,\n") - 1, YIMA_EFORMAT, "data row 1 (line 2): column code: a NUL byte" },
 	{ "unterminated quote runs to the end: one bad row",
-	  HDR "H1,ST1," T ",PT1,DRUGA,\"C1,\nH1,ST1," T ",PT1,DRUGA,C2,\n", 0, YIMA_EFORMAT, "line 2: 6 fields" },
+	  HDR "H1,ST1," T ",PT1,DRUGA,\"C1,\nH1,ST1," T ",PT1,DRUGA,C2,\n", 0, YIMA_EFORMAT, "data row 1 (line 2): 6 fields" },
 };
 
 #define NBAD (sizeof bad_cases / sizeof bad_cases[0])

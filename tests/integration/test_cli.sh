@@ -18,6 +18,7 @@ expect_rc() {	# rc command...
 
 # -- the worked example: every row agrees with expected.jsonl -----------------
 [ -d "$ex" ] || { echo "test_cli: SKIPPED: no worked example at $ex"; exit 77; }
+expect_rc 0 "$y" init --db "$t/db"
 expect_rc 0 "$y" catalog load --db "$t/db" "$ex/catalog.csv"
 while read -r r; do expect_rc 0 "$y" recall add --db "$t/db" "$r"; done < "$ex/recalls.txt"
 expect_rc 1 "$y" ingest --db "$t/db" --out "$t/actual.jsonl" "$ex/events.csv"
@@ -75,9 +76,9 @@ grep -q FAILED "$t/out" || fail "tampered ledger not reported"
 expect_rc 2 "$y"
 expect_rc 2 "$y" frobnicate
 expect_rc 0 "$y" ingest --help
-expect_rc 2 "$y" ingest --db "$t/x" "$t/missing.csv"
+expect_rc 2 "$y" ingest --db "$t/x" --create "$t/missing.csv"
 printf 'a,b,c\n1,2,3\n' > "$t/badhdr.csv"
-expect_rc 2 "$y" ingest --db "$t/x" "$t/badhdr.csv"
+expect_rc 2 "$y" ingest --db "$t/x" --create "$t/badhdr.csv"
 grep -q "header" "$t/err" || fail "bad header message"
 # a binary file, a 4 MiB line and a broken quote: reported, never fatal
 {
@@ -88,7 +89,7 @@ grep -q "header" "$t/err" || fail "bad header message"
 	echo '2026-03-01T10:00:00+08:00,H1,receive,"81000010000000020001,,,,,S1'
 	echo '2026-03-01T10:00:00+08:00,H1,receive,81000010000000030001,,,,,S1'
 } > "$t/nasty.csv"
-expect_rc 1 "$y" ingest --db "$t/n" "$t/nasty.csv"
+expect_rc 1 "$y" ingest --db "$t/n" --create "$t/nasty.csv"
 [ "$(wc -l < "$t/out")" = 4 ] || fail "expected 4 rows, got $(wc -l < "$t/out")"
 sed -n 1p "$t/out" | grep -q BAD_RECORD || fail "4 MiB line not BAD_RECORD"
 sed -n 2p "$t/out" | grep -q '"verdict":"warn"' || fail "row after a 4 MiB line lost"
@@ -108,7 +109,68 @@ if [ -x "$build/yimad" ]; then
 	expect_rc 2 "$build/yimad" --db "$t/x" --insecure-http --listen 127.0.0.1:1 --max-body 18446744073709552640
 fi
 head -c 100000 /dev/urandom > "$t/random.bin"
-expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
+expect_rc 2 "$y" ingest --db "$t/r" --create "$t/random.bin"
+
+# -- a --db without a ledger: writing commands refuse it unless told --------
+# (issue 12: `yima ingest --db typo/ledger` must not start a second ledger)
+expect_rc 2 "$y" ingest --db "$t/typo/ledger" "$ex/events.csv"
+grep -q "no ledger there.*yima init --db $t/typo/ledger.*--create" "$t/err" || fail "no hint: $(cat "$t/err")"
+expect_rc 2 "$y" catalog load --db "$t/typo2" "$ex/catalog.csv"
+expect_rc 2 "$y" recall add --db "$t/typo2" 1234567
+[ ! -e "$t/typo" ] && [ ! -e "$t/typo2" ] || fail "a refused command created its --db"
+mkdir "$t/empty"
+expect_rc 2 "$y" ingest --db "$t/empty" "$ex/events.csv"
+[ -z "$(ls -A "$t/empty")" ] || fail "a refused ingest wrote into an empty directory"
+expect_rc 0 "$y" init --db "$t/empty"
+expect_rc 0 "$y" init --db "$t/empty"		# a ledger is left as it is
+grep -q "already holds a ledger" "$t/err" || fail "init twice: $(cat "$t/err")"
+expect_rc 0 "$y" audit --db "$t/empty"
+grep -q "^ok records=0 " "$t/out" || fail "a new ledger does not audit: $(cat "$t/out")"
+mkdir "$t/full"; echo x > "$t/full/notes.txt"
+expect_rc 2 "$y" init --db "$t/full"		# not over someone's files
+expect_rc 2 "$y" recall add --db "$t/full" --create 1234567
+[ ! -e "$t/full/data.mdb" ] || fail "a ledger was made among other files"
+expect_rc 0 "$y" recall add --db "$t/made" --create 1234567
+expect_rc 0 "$y" recall list --db "$t/made"
+grep -qx 1234567 "$t/out" || fail "--create: $(cat "$t/out")"
+expect_rc 2 "$y" query --db "$t/typo3" 84542614858438476907
+expect_rc 2 "$y" audit --db "$t/empty2"
+
+# -- help and version: one text per command, whichever way it is asked -------
+expect_rc 0 "$y" --version
+grep -Eqx 'yima [0-9]+\.[0-9]+\.[0-9]+' "$t/out" || fail "--version: $(cat "$t/out")"
+for c in init catalog ingest query recall recon alerts report upload settle audit gen; do
+	expect_rc 0 "$y" help "$c"; cp "$t/out" "$t/help1"
+	expect_rc 0 "$y" "$c" --help
+	cmp -s "$t/help1" "$t/out" || fail "yima help $c differs from yima $c --help"
+	grep -q "^usage: yima $c" "$t/out" || fail "yima $c --help: $(head -1 "$t/out")"
+done
+expect_rc 2 "$y" help frobnicate
+expect_rc 2 "$y" ingest --db "$t/db" --batch lots x.csv
+grep -q -- "--batch: not a row count" "$t/err" || fail "bad flag value: $(cat "$t/err")"
+expect_rc 2 "$y" ingest --db "$t/db" --no-such-flag x.csv
+grep -q "unknown option --no-such-flag" "$t/err" || fail "unknown flag: $(cat "$t/err")"
+
+# -- a plain date is a day in +08:00 for every time option --------------------
+expect_rc 1 "$y" alerts --db "$t/db" --from 2026-01-13 --to 2026-01-13
+cp "$t/out" "$t/by_date"
+expect_rc 1 "$y" alerts --db "$t/db" --from 2026-01-13T00:00:00+08:00 --to 2026-01-13T23:59:59.999999999+08:00
+cmp -s "$t/by_date" "$t/out" || fail "alerts --from/--to DATE is not that +08:00 day"
+python3 - "$t/by_date" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows and all(r["time"].startswith("2026-01-13") for r in rows), rows[:2]
+PY
+expect_rc 2 "$y" alerts --db "$t/db" --from 2026-02-30
+grep -q "day 30" "$t/err" || fail "impossible date: $(cat "$t/err")"
+
+# -- places in files: "data row N (line L)", N as the JSON's "line" -----------
+printf '\nproduct_id,drug_code,name,spec,pack_units\n\n1234567,D1,A,s,1\n1234568,D2,B,s,0\n' > "$t/cat2.csv"
+expect_rc 1 "$y" catalog load --db "$t/db" "$t/cat2.csv"
+grep -q "cat2.csv: data row 2 (line 5): " "$t/err" || fail "catalog bad row place: $(cat "$t/err")"
+printf '\na,b,c\n1,2,3\n' > "$t/badhdr2.csv"
+expect_rc 2 "$y" ingest --db "$t/db" "$t/badhdr2.csv"
+grep -q "badhdr2.csv: header (line 2): header must be" "$t/err" || fail "header place: $(cat "$t/err")"
 
 # -- alerts --format csv: RFC 4180 quoting (a settlement id with a comma, a
 # quote, a newline) ------------------------------------------------------------
@@ -118,7 +180,7 @@ expect_rc 2 "$y" ingest --db "$t/r" "$t/random.bin"
 	echo '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000020001,D1,,"S""2",,'
 	printf '2026-03-01T10:00:00+08:00,H1,dispense,81000010000000030001,D1,,"S\n3",,\n'
 } > "$t/stl.csv"
-expect_rc 1 "$y" ingest --db "$t/al" "$t/stl.csv"
+expect_rc 1 "$y" ingest --create --db "$t/al" "$t/stl.csv"
 expect_rc 1 "$y" alerts --db "$t/al" --format csv
 python3 - "$t/out" <<'PY' || fail "alerts CSV: $(cat "$t/out")"
 import csv, sys
@@ -135,7 +197,7 @@ expect_rc 1 "$y" alerts --db "$t/al" --format csv --counts
 # The rerun resumes after the last committed batch: every row is in the
 # ledger exactly once and the audit passes.
 "$y" gen --out "$t/w" --events 200000 --seed 5 --quiet
-"$y" catalog load --db "$t/k" "$t/w/catalog.csv" 2>/dev/null
+"$y" catalog load --db "$t/k" --create "$t/w/catalog.csv" 2>/dev/null
 "$y" ingest --db "$t/k" --batch 5000 --out "$t/k1.jsonl" "$t/w/events.csv" 2>/dev/null &
 pid=$!
 sleep 0.4

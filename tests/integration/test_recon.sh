@@ -12,7 +12,7 @@ ex="$src/tests/data/examples/day1"	# a copy of ../shared/examples/day1
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 
-"$y" catalog load --db "$t/db" "$ex/catalog.csv" 2>/dev/null
+"$y" catalog load --db "$t/db" --create "$ex/catalog.csv" 2>/dev/null
 while read -r r; do "$y" recall add --db "$t/db" "$r" 2>/dev/null; done < "$ex/recalls.txt"
 "$y" ingest --db "$t/db" --out "$t/ingest.jsonl" "$ex/events.csv" 2>/dev/null || true
 

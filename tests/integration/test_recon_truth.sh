@@ -159,8 +159,8 @@ assert set(truth["RESOLD_ELSEWHERE"]) <= set(exp1["RESOLD_ELSEWHERE"])
 json.dump({"clean": exp0, "log": exp1, "injected": truth, "facility": F}, open(t + "/expect.json", "w"))
 PY
 
-"$y" catalog load --db "$t/a" "$t/w/catalog.csv" 2>/dev/null
-"$y" catalog load --db "$t/b" "$t/w/catalog.csv" 2>/dev/null
+"$y" catalog load --db "$t/a" --create "$t/w/catalog.csv" 2>/dev/null
+"$y" catalog load --db "$t/b" --create "$t/w/catalog.csv" 2>/dev/null
 while read -r r; do
 	"$y" recall add --db "$t/a" "$r" 2>/dev/null
 	"$y" recall add --db "$t/b" "$r" 2>/dev/null

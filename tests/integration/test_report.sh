@@ -3,12 +3,14 @@
 # events are known from spec section 4, the report written, its evidence
 # rows, hashes and head checked in the HTML, then the page opened in
 # headless Chromium: the rendered DOM must hold the table rows and the SVG
-# chart, with the ledger's hostile text inert, and a screenshot must come
-# out.  Chromium is a test dependency (scripts/setup installs it): without
-# it this test fails.
+# chart, with the ledger's hostile text inert, a screenshot must come out,
+# and a Chinese drug name in the page's own fonts must render as glyphs,
+# not boxes (tests/integration/glyphs.py, with a control line of boxes).
+# Chromium and a CJK font are test dependencies (scripts/setup installs
+# chromium and fonts-wqy-microhei): without them this test fails.
 #   test_report.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
-build=$1
+build=$1 src=$2
 y="$build/yima"
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
@@ -47,7 +49,7 @@ time,facility,type,code,drug,qty,settlement,patient,counterparty
 2026-03-03T23:59:59+08:00,H0001,receive,12345670000000000002,,,,,S0002
 EOF
 flagged="4 5 7 8 9 12"
-expect_rc 0 "$y" catalog load --db "$t/db" "$t/catalog.csv"
+expect_rc 0 "$y" catalog load --db "$t/db" --create "$t/catalog.csv"
 expect_rc 1 "$y" ingest --db "$t/db" --out "$t/ingest.jsonl" "$t/events.csv"
 expect_rc 0 "$y" audit --db "$t/db"
 head=$(sed -n 's/^ok records=12 head=\([0-9a-f]\{64\}\)$/\1/p' "$t/out")
@@ -63,11 +65,20 @@ done
 for s in 1 2 3 6 10 11; do
 	! grep -q "id=\"seq-$s\"" "$r" || fail "seq $s must not be in the evidence table"
 done
-grep -q "<code id=\"ledger-head\">$head</code>" "$r" || fail "ledger head is not the audit head"
+# hashes: the first and last 8 digits on screen, all 64 in the title (hover)
+# and in the text (copy)
+grep -q "<code class=\"hash\" id=\"ledger-head\" title=\"$head\"><span>${head:0:56}</span>${head:56}</code>" "$r" ||
+	fail "ledger head is not the audit head, whole in title and text"
 # the last record is seq 12, so its chain hash is the head
-grep "<tr id=\"seq-12\">" "$r" | grep -q "<code>$head</code>" || fail "seq 12's chain hash is not the head"
-[ "$(grep -o '<td><code>[0-9a-f]\{64\}</code></td></tr>' "$r" | sort -u | wc -l)" = 6 ] ||
+grep "<tr id=\"seq-12\">" "$r" | grep -q "title=\"$head\"" || fail "seq 12's chain hash is not the head"
+[ "$(grep -o '<td><code class="hash" title="[0-9a-f]\{64\}">' "$r" | sort -u | wc -l)" = 6 ] ||
 	fail "six distinct 64-hex chain hashes expected"
+grep -q '\.hash span{[^}]*max-width:9ch;overflow:hidden;text-overflow:ellipsis' "$r" ||
+	fail "hashes are not shortened on screen"
+# Chinese first: the language and a CJK font stack; a colour-blind-safe palette
+grep -q '<html lang="zh-CN">' "$r" || fail "the page does not declare zh-CN"
+grep -q "body{font-family:[^}]*'WenQuanYi Micro Hei'[^}]*'Microsoft YaHei'" "$r" || fail "no CJK font stack"
+! grep -q '#d62728\|#ff7f0e\|#2ca02c' "$r" || fail "the old category-10 colours are back"
 grep "<tr id=\"seq-4\">" "$r" | grep -q 'REUSED' || fail "seq 4: REUSED"
 grep "<tr id=\"seq-7\">" "$r" | grep -q 'SUBSTITUTED' || fail "seq 7: SUBSTITUTED"
 grep "<tr id=\"seq-12\">" "$r" | grep -q 'RETURNED_TO_MARKET' || fail "seq 12: RETURNED_TO_MARKET"
@@ -132,4 +143,21 @@ chrome --window-size=1280,1600 --screenshot="$t/r.png" "file://$r" >/dev/null ||
 [ -s "$t/r.png" ] && [ "$(head -c 8 "$t/r.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
 	fail "screenshot is not a PNG"
 [ "$(stat -c %s "$t/r.png")" -gt 20000 ] || fail "screenshot too small to hold the page"
+
+# -- a Chinese drug name renders as glyphs ---------------------------------------
+# The page's own head (its lang and font stack) with two lines on top at
+# 96 px: the catalog's drug name, and six Tangut characters no installed
+# font has (the control: what boxes look like here).
+fc-list | grep -qi 'wqy\|noto.*cjk\|source han' || fail "no CJK font installed (scripts/setup installs fonts-wqy-microhei)"
+sed 's|<body>|<body><style>body{margin:0!important}p.probe{font-size:96px;line-height:130px;height:130px;margin:0;padding:0 8px;white-space:nowrap}</style><p class="probe">阿莫西林胶囊</p><p class="probe">\&#x17000;\&#x17001;\&#x17002;\&#x17003;\&#x17004;\&#x17005;</p>|' \
+	"$r" > "$t/probe.html"
+grep -q '<p class="probe">阿莫西林胶囊</p>' "$t/probe.html" || fail "probe page not made"
+chrome --window-size=900,300 --screenshot="$t/probe.png" "file://$t/probe.html" >/dev/null ||
+	{ tail -5 "$t/chromium.log" >&2; fail "chromium --screenshot of the probe"; }
+if python3 "$src/tests/integration/glyphs.py" "$t/probe.png" 130 260 6 > "$t/control.txt"; then
+	fail "the control line of missing characters was not seen as boxes: $(cat "$t/control.txt")"
+fi
+python3 "$src/tests/integration/glyphs.py" "$t/probe.png" 0 130 6 > "$t/glyphs.txt" ||
+	fail "阿莫西林胶囊 renders as boxes: $(cat "$t/glyphs.txt") (control: $(cat "$t/control.txt"))"
+echo "test_report: Chinese name $(cat "$t/glyphs.txt"); boxes $(cat "$t/control.txt")"
 echo "test_report: ok"

@@ -57,7 +57,7 @@ PY
 printf '2026-02-01T10:00:00+08:00,H0001,receive\n' >> "$t/H0001.csv"
 printf '2026-02-01T10:00:00+08:00,H0001,receive,80737662762286112543,,,,,S0002,extra\n' >> "$t/H0001.csv"
 load() {	# db
-	"$y" catalog load --db "$1" "$t/w/catalog.csv" 2>/dev/null
+	"$y" catalog load --db "$1" --create "$t/w/catalog.csv" 2>/dev/null
 	while read -r r; do "$y" recall add --db "$1" "$r" 2>/dev/null; done < "$t/w/recalls.txt"
 }
 records() {	# db: the record count yima audit finds
@@ -82,7 +82,7 @@ start_server() {	# db
 # -- an upload prints what ingest prints; a rerun records nothing -----------
 load "$t/db"
 load "$t/ref"
-expect_rc 1 "$y" ingest --db "$t/ref" --out "$t/ref.jsonl" "$t/H0001.csv"
+expect_rc 1 "$y" ingest --db "$t/ref" --create --out "$t/ref.jsonl" "$t/H0001.csv"
 start_server "$t/db"
 expect_rc 0 "$y" upload --server "$url" "${tls[@]}" --spool "$t/sp" --batch 300 \
 	--out "$t/up.jsonl" "$t/H0001.csv"
@@ -109,15 +109,37 @@ expect_rc 0 "$y" upload --status --spool "$t/sp2"
 grep -q "$((batches - 1)) batch" "$t/out" || fail "status after drop: $(cat "$t/out")"
 expect_rc 2 "$y" upload --drop "$id" --spool "$t/sp2"
 
-# -- no certificate, or one from an unknown CA: no service (gives up) -------
-expect_rc 3 "$y" upload --server "$url" --ca "$t/pki/ca.crt" --spool "$t/sp3" --retry-for 0 "$t/H0001.csv"
-grep -q "TLS" "$t/err" || fail "no TLS reason: $(cat "$t/err")"
-expect_rc 3 "$y" upload --server "$url" --cert "$t/pki/rogue-H0001.crt" --key "$t/pki/rogue-H0001.key" \
-	--ca "$t/pki/ca.crt" --spool "$t/sp3" --retry-for 0 "$t/H0001.csv"
-# a server certificate from another CA is not trusted either
-expect_rc 3 "$y" upload --server "$url" "${tls[@]:0:4}" --ca "$t/pki/rogueca.crt" --spool "$t/sp3" \
-	--retry-for 0 "$t/H0001.csv"
-grep -q "certificate verify failed" "$t/err" || fail "server certificate: $(cat "$t/err")"
+# -- TLS set up wrong: no service, and no retrying either (issue 12) --------
+# No client certificate, one from a CA yimad does not trust, a server
+# certificate its --ca does not trust, a host name the certificate does not
+# name: each stops at once (exit 2, with the default 600 s of retries),
+# says why, and the spool keeps the batches.
+tls_refused() {	# what-the-message-says upload-args...
+	local says=$1; shift
+	local t0=$SECONDS
+	expect_rc 2 "$y" upload --server "$url" --spool "$t/sp3" "$@" "$t/H0001.csv"
+	[ $((SECONDS - t0)) -lt 20 ] || fail "a TLS error was retried for $((SECONDS - t0)) s"
+	grep -q "not retried" "$t/err" || fail "not said to be final: $(cat "$t/err")"
+	grep -qi -- "$says" "$t/err" || fail "no '$says' in: $(cat "$t/err")"
+	grep -q "wait in the spool" "$t/err" || fail "the spool's batches not mentioned: $(cat "$t/err")"
+}
+tls_refused "client certificate\\|certificate required" --ca "$t/pki/ca.crt"
+tls_refused "unknown CA\\|client-ca\\|did not sign" --cert "$t/pki/rogue-H0001.crt" \
+	--key "$t/pki/rogue-H0001.key" --ca "$t/pki/ca.crt"
+tls_refused "certificate verify failed" "${tls[@]:0:4}" --ca "$t/pki/rogueca.crt"
+expect_rc 0 "$y" upload --status --spool "$t/sp3"
+grep -q "events waiting" "$t/out" || fail "the spool lost the refused batches: $(cat "$t/out")"
+# a certificate for another address (yimad's names localhost and 127.0.0.1):
+# a plain TLS server on 127.0.0.2 with it
+port2=$(( port + 1 ))
+openssl s_server -quiet -accept "127.0.0.2:$port2" -cert "$t/pki/server.crt" \
+	-key "$t/pki/server.key" -www >/dev/null 2>&1 &
+s_server=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.2/$port2") 2>/dev/null && break; sleep 0.1; done
+url_local=$url url="https://127.0.0.2:$port2"
+tls_refused "IP address mismatch" "${tls[@]}"
+url=$url_local
+kill "$s_server" 2>/dev/null; wait "$s_server" 2>/dev/null || true
 
 # -- settle ----------------------------------------------------------------
 # two packs H0001 holds whole, and one of another drug for a substitution
@@ -169,7 +191,7 @@ python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["verdict"]
 # a claim file that is not one, and a claim in another facility's name
 printf '%s\nH0001,ST-3,%s,PT1,%s,%s,-1\n' "$hdr" "$tm" "$d1" "$c1" > "$t/bad.csv"
 expect_rc 2 "$y" settle --server "$url" "${tls[@]}" "$t/bad.csv"
-grep -q "line 2: column units" "$t/err" || fail "bad claim: $(cat "$t/err")"
+grep -q "data row 1 (line 2): column units" "$t/err" || fail "bad claim: $(cat "$t/err")"
 sed 's/^H0001,/H0002,/' "$t/claim3.csv" > "$t/claim4.csv"
 expect_rc 2 "$y" settle --server "$url" "${tls[@]}" "$t/claim4.csv"
 grep -q "403 forbidden_facility" "$t/err" || fail "claim as another facility: $(cat "$t/err")"
@@ -208,7 +230,7 @@ PY
 stop_server
 load "$t/db2"
 load "$t/ref2"
-expect_rc 1 "$y" ingest --db "$t/ref2" --out "$t/ref2.jsonl" "$t/H0001.csv"
+expect_rc 1 "$y" ingest --db "$t/ref2" --create --out "$t/ref2.jsonl" "$t/H0001.csv"
 start_server "$t/db2"
 "$y" upload --server "$url" "${tls[@]}" --spool "$t/sp5" --batch 20 --retry-for 60 \
 	--out "$t/kill.jsonl" "$t/H0001.csv" 2>"$t/kill.err" &

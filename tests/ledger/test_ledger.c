@@ -30,7 +30,7 @@ static int audit_dir(const char *db, char *why, size_t n)
 	audit_result_t res;
 	char *scratch = tu_mkdtemp();
 	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, n), 0, "%s", why);
-	int rc = audit_ledger(lg, scratch, &res, why, n);
+	int rc = audit_ledger(lg, scratch, NULL, NULL, &res, why, n);
 	ledger_close(lg);
 	tu_rmtree(scratch);
 	free(scratch);

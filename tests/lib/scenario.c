@@ -130,7 +130,7 @@ void scenario_assert_audit_ok(const char *dir)
 	char why[512], *scratch = tu_mkdtemp();
 
 	cr_assert_eq(ledger_open(dir, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
-	cr_expect_eq(audit_ledger(lg, scratch, &res, why, sizeof why), 0, "audit: %s", why);
+	cr_expect_eq(audit_ledger(lg, scratch, NULL, NULL, &res, why, sizeof why), 0, "audit: %s", why);
 	ledger_close(lg);
 	tu_rmtree(scratch);
 	free(scratch);

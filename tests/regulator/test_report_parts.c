@@ -1,7 +1,7 @@
 /*
  * test_report_parts.c - the evidence report's pieces that a page check cannot
- * pin down: HTML escaping of hostile ledger text, the period arguments
- * (plain dates are +08:00 days), the local day of negative instants, and
+ * pin down: HTML escaping of hostile ledger text (the period arguments
+ * are tests/core/test_timearg.c's), the local day of negative instants, and
  * a small ledger's page (rows in seq order, nothing outside the period).
  * tests/integration/test_report.sh renders a page in Chromium.
  */
@@ -18,6 +18,7 @@
 #include "yima/util/error.h"
 #include "yima/verifier/ingest.h"
 #include "yima/regulator/report.h"
+#include "yima/core/timearg.h"
 
 struct esc_case {
 	char in[48];
@@ -51,32 +52,6 @@ ParameterizedTest(struct esc_case *c, report, html_text)
 	cr_assert(!b.oom);
 	cr_assert_str_eq((const char *)b.p, c->out, "escaping %s", c->out);
 	buf_deinit(&b);
-}
-
-Test(report, period_plain_date_is_a_cst_day)
-{
-	yima_time_t from, to, t;
-	char why[128];
-
-	cr_assert_eq(report_period_parse("2026-03-01", false, &from, why, sizeof why), 0);
-	cr_assert_eq(report_period_parse("2026-03-01", true, &to, why, sizeof why), 0);
-	cr_assert_eq(yima_time_parse("2026-02-28T16:00:00Z", 20, &t, why, sizeof why), 0);
-	cr_assert_eq(yima_time_cmp(&from, &t), 0);
-	cr_assert_eq(yima_time_parse("2026-03-01T23:59:59.999999999+08:00", 35, &t, why, sizeof why), 0);
-	cr_assert_eq(yima_time_cmp(&to, &t), 0);
-	cr_assert_eq(from.offset_min, 480);
-}
-
-Test(report, period_rejects)
-{
-	static const char *bad[] = { "2026-02-30", "2026-3-01", "2026-03-01T10:00:00", "yesterday", "" };
-	yima_time_t t;
-	char why[128];
-
-	cr_assert_eq(report_period_parse("2026-03-01T10:00:00-05:30", false, &t, why, sizeof why), 0);
-	cr_assert_eq(t.offset_min, -330);
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert_eq(report_period_parse(bad[i], false, &t, why, sizeof why), YIMA_EINVAL, "%s", bad[i]);
 }
 
 Test(report, local_day)
@@ -120,8 +95,8 @@ Test(report, page_of_a_small_ledger)
 
 	memset(&o, 0, sizeof o);
 	o.facility = "H1";
-	cr_assert_eq(report_period_parse("2026-03-01", false, &o.from, why, sizeof why), 0);
-	cr_assert_eq(report_period_parse("2026-03-03", true, &o.to, why, sizeof why), 0);
+	cr_assert_eq(time_arg_parse("2026-03-01", TIME_ARG_START, &o.from, why, sizeof why), 0);
+	cr_assert_eq(time_arg_parse("2026-03-03", TIME_ARG_END, &o.to, why, sizeof why), 0);
 	FILE *out = open_memstream(&page, &len);
 	cr_assert_eq(report_write(lg, &o, out, &st, why, sizeof why), 0, "%s", why);
 	fclose(out);

@@ -164,7 +164,7 @@ Test(batch, ledger_with_batches_without_digest)
 			   db, YIMA_SOURCE_DIR, db) > 0);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
-	cr_assert_eq(audit_ledger(lg, scratch, &res, why, sizeof why), 0, "audit: %s", why);
+	cr_assert_eq(audit_ledger(lg, scratch, NULL, NULL, &res, why, sizeof why), 0, "audit: %s", why);
 	ledger_close(lg);
 	for (int i = 0; i < LEDGER_HASH_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", res.head[i]);

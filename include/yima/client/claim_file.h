@@ -31,7 +31,8 @@ typedef struct settle_claim {
 	Yima__V1__Claim msg;		/* ready to pack; all it points to is
 					 * owned by this struct */
 	size_t ncodes;			/* codes over all items */
-	uint64_t *lines;		/* the line each code was on, in order */
+	uint64_t *lines;		/* the data row of each code, in order
+					 * (csv_row_where(): header not counted) */
 	/* storage behind msg */
 	char *text;
 	Yima__V1__ClaimItem *items, **item_ptrs;
@@ -41,8 +42,8 @@ typedef struct settle_claim {
 /*
  * Read a claim file from fp (name is for messages).  Returns 0 with *out
  * (free with settle_claim_free), YIMA_EFORMAT when the file is not a
- * well-formed claim (why: "claim.csv: line 3: column patient differs from
- * line 2"), YIMA_ETOOBIG over CLAIM_CODES_MAX rows, YIMA_EIO or
+ * well-formed claim (why: "claim.csv: data row 2 (line 3): column patient
+ * differs from data row 1 (line 2) ..."), YIMA_ETOOBIG over CLAIM_CODES_MAX rows, YIMA_EIO or
  * YIMA_ENOMEM.
  */
 int settle_claim_read(FILE *fp, const char *name, settle_claim_t **out, char *why,

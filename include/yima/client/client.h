@@ -10,12 +10,11 @@
  * again when the server closed it.
  *
  * TLS: the server's certificate must chain to the CA file given (--ca), or
- * to the system's trust store when none is given; TLS 1.2 at least.  When
- * the URL names a host, the certificate must also match it (SNI is sent);
- * when it is an IP address the name check is skipped: such a URL is only
- * used with a private CA that issues certificates for yimad servers alone,
- * and the chain check against that CA is what authenticates the server.
- * The client certificate (--cert, --key) is what identifies the facility.
+ * to the system's trust store when none is given; TLS 1.2 at least.  The
+ * certificate must also match the URL's host: its DNS names when the URL
+ * names a host (SNI is sent), its IP addresses when the URL holds one (as
+ * curl and browsers check it).  The client certificate (--cert, --key) is
+ * what identifies the facility.
  *
  * http:// is accepted only for a loopback address (127.0.0.0/8, ::1,
  * localhost): it is yimad's development mode, which refuses any other
@@ -37,7 +36,7 @@ typedef struct client_opts {
 	const char *cert;	/* client certificate chain, PEM; https only */
 	const char *key;	/* its private key, PEM */
 	const char *ca;		/* CA certificates (PEM) for the server; NULL = system */
-	unsigned timeout;	/* seconds for connect, send and answer; 0 = default */
+	uint32_t timeout;	/* seconds for connect, send and answer; 0 = default */
 } client_opts_t;
 
 typedef struct client client_t;

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "yima/util/progress.h"
+
 /* Fraud patterns, each injected as real event sequences (spec section 4
  * names the finding each one should raise). */
 enum gen_fraud {
@@ -109,6 +111,9 @@ typedef struct gen_opts {
 				 * row follows) */
 	unsigned max_live;	/* packs in flight at most: bounds memory
 				 * (80 bytes each) */
+	yima_progress_fn *progress;	/* NULL = none; items and done are
+					 * rows written, total events */
+	void *progress_arg;
 } gen_opts_t;
 
 /* Where the world goes.  events is required; the others may be NULL.

@@ -50,8 +50,11 @@ typedef struct ledger ledger_t;
 typedef struct ledger_txn ledger_txn_t;
 
 enum ledger_open_flags {
-	LEDGER_RDONLY = 1 << 0,	/* read only; the directory must exist */
-	LEDGER_CREATE = 1 << 1,	/* create the directory and key if missing */
+	LEDGER_RDONLY = 1 << 0,	/* read only */
+	LEDGER_CREATE = 1 << 1,	/* make a new ledger if there is none: in a
+				 * missing directory (one level) or an
+				 * empty one; without it, no ledger at dir
+				 * is YIMA_ENOTFOUND for every open */
 	LEDGER_NOSYNC = 1 << 2,	/* no fsync at commit (scratch ledgers for
 				 * audit replay, never for evidence) */
 	LEDGER_SMALL_COMMITS = 1 << 3,	/* a writer of many small commits from
@@ -66,7 +69,9 @@ enum ledger_open_flags {
  * Open (and with LEDGER_CREATE, initialize) the ledger in dir.  On first
  * initialization a random patient-hash key is written to dir/patient.key
  * (mode 0600); it is never printed.  Returns 0 with *out set, or an error
- * with why filled.  Free with ledger_close().
+ * with why filled: YIMA_ENOTFOUND when dir holds no ledger (no
+ * dir/data.mdb) and LEDGER_CREATE is not given, YIMA_EEXIST when it is
+ * but dir is a directory holding other files.  Free with ledger_close().
  */
 int ledger_open(const char *dir, unsigned flags, ledger_t **out,
 		char *why, size_t whylen);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "yima/ledger/ledger.h"
+#include "yima/util/progress.h"
 
 enum recon_finding {
 	RF_NOT_UPLOADED,
@@ -43,13 +44,12 @@ typedef struct recon_stats {
 	uint64_t findings;		/* lines written */
 } recon_stats_t;
 
-typedef void (*recon_progress_fn)(void *arg, uint64_t bytes, uint64_t total, uint64_t rows);
-
 typedef struct recon_opts {
 	const char *path;		/* the log, or "-" */
 	FILE *out;
 	enum recon_format format;
-	recon_progress_fn progress;
+	yima_progress_fn *progress;	/* NULL = none; items are log rows,
+					 * done and total its bytes */
 	void *progress_arg;
 } recon_opts_t;
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "yima/ledger/ledger.h"
+#include "yima/util/progress.h"
 
 typedef struct report_opts {
 	const char *facility;		/* a facility id, [A-Z0-9]{1,20} */
@@ -33,6 +34,9 @@ typedef struct report_opts {
 	const char *generated_at;	/* shown as is; NULL = not shown */
 	const char *ledger_label;	/* how the page names the ledger
 					 * (its directory); NULL = not shown */
+	yima_progress_fn *progress;	/* NULL = none; items are event
+					 * records read over both passes */
+	void *progress_arg;
 } report_opts_t;
 
 typedef struct report_stats {
@@ -49,15 +53,6 @@ typedef struct report_stats {
 #define REPORT_PRODUCTS_MAX 16384
 /* Rows of the top-products table. */
 #define REPORT_TOP_PRODUCTS 10
-
-/*
- * Read one end of the period from a command line: RFC 3339 as in spec
- * section 3, or a plain date YYYY-MM-DD, which means that whole day in
- * China Standard Time (+08:00): its first instant for the start (end =
- * false), its last for the end.  Returns 0 or YIMA_EINVAL with the rule
- * in why.
- */
-int report_period_parse(const char *s, bool end, yima_time_t *t, char *why, size_t whylen);
 
 /*
  * Write the report as one HTML document to out.  Returns 0 with *st

@@ -91,4 +91,16 @@ void csv_reader_set_source(csv_reader_t *r, csv_source_fn *fn, void *ctx);
 /* Bytes consumed so far (for a progress bar). */
 uint64_t csv_reader_offset(const csv_reader_t *r);
 
+/*
+ * Where a row is, the way every yima message names a place in a CSV file
+ * (all of them have a header row): "header (line L)" for the first row,
+ * else "data row N (line L)", N the data row number that the JSON outputs
+ * call "line" (1-based; header and empty lines not counted) and L the
+ * physical line of the file the row starts on (they differ by the header,
+ * by empty lines and by quoted fields spanning lines).  Writes at most n
+ * bytes (CSV_WHERE_MAX is always enough) and returns buf.
+ */
+#define CSV_WHERE_MAX 64
+const char *csv_row_where(const csv_row_t *row, char *buf, size_t n);
+
 #endif

@@ -29,6 +29,9 @@ enum yima_err {
 	YIMA_EBUSY = -13,	/* resource locked by another process */
 	YIMA_EFORMAT = -14,	/* a file is not in the expected format */
 	YIMA_EMISMATCH = -15,	/* audit: something differs from what it should be */
+	YIMA_ETLS = -16,	/* TLS set up wrong (untrusted or mismatched
+				 * certificate, refused client certificate,
+				 * protocol version): retrying cannot help */
 };
 
 /* Generic text for an error code; never NULL, static storage. */

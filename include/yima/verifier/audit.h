@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "yima/ledger/ledger.h"
+#include "yima/util/progress.h"
 
 typedef struct audit_result {
 	uint64_t records;		/* event records */
@@ -26,10 +27,12 @@ typedef struct audit_result {
 
 /*
  * Audit the ledger.  scratch_dir is an empty directory the replay may use
- * (removed by the caller).  Returns 0 if every check passed, YIMA_EMISMATCH
- * or YIMA_ECORRUPT with why naming the first problem, or another error.
+ * (removed by the caller).  progress (NULL = none) hears of the replay:
+ * items and done are event records replayed, total the ledger's events.
+ * Returns 0 if every check passed, YIMA_EMISMATCH or YIMA_ECORRUPT with
+ * why naming the first problem, or another error.
  */
-int audit_ledger(ledger_t *lg, const char *scratch_dir, audit_result_t *res,
-		 char *why, size_t whylen);
+int audit_ledger(ledger_t *lg, const char *scratch_dir, yima_progress_fn *progress,
+		 void *progress_arg, audit_result_t *res, char *why, size_t whylen);
 
 #endif

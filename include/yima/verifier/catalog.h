@@ -8,8 +8,9 @@
 
 #include "yima/ledger/ledger.h"
 
-/* Called for each bad row: line is the physical line, reason one line. */
-typedef void (*catalog_bad_fn)(void *arg, uint64_t line, const char *reason);
+/* Called for each bad row: where names it as csv_row_where() does ("data
+ * row 4 (line 5)"), reason is one line. */
+typedef void (*catalog_bad_fn)(void *arg, const char *where, const char *reason);
 
 typedef struct catalog_stats {
 	uint64_t loaded;

@@ -15,6 +15,7 @@
 
 #include "yima/core/finding.h"
 #include "yima/ledger/ledger.h"
+#include "yima/util/progress.h"
 
 typedef struct ingest_stats {
 	uint64_t rows;
@@ -24,16 +25,14 @@ typedef struct ingest_stats {
 					 * an interrupted run of this file */
 } ingest_stats_t;
 
-typedef void (*ingest_progress_fn)(void *arg, uint64_t bytes, uint64_t total_bytes,
-				   uint64_t rows);
-
 typedef struct ingest_opts {
 	const char *path;		/* file, or "-" for standard input */
 	FILE *out;			/* JSON lines; NULL = none */
 	bool again;			/* ingest a file seen before */
 	uint32_t refund_window_days;	/* spec default 10 */
 	uint64_t batch_rows;		/* rows per commit (0 = default) */
-	ingest_progress_fn progress;	/* NULL = none */
+	yima_progress_fn *progress;	/* NULL = none; items are rows, done
+					 * and total input bytes */
 	void *progress_arg;
 } ingest_opts_t;
 
