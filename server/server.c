@@ -429,6 +429,32 @@ static int pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
 	return rc < 0 ? rc : wire_pack_public(q, &v, out);
 }
 
+/* A loaded code to the caller: the public view to anyone, the history to
+ * regulators whole and to a facility that handled the code without other
+ * facilities' settlement ids and counterparties (view.h). */
+static void answer_code(struct net *s, struct evhttp_request *req, double t0,
+			const caller_t *c, ledger_txn_t *txn, query_t *q, bool pub, buf_t *b)
+{
+	int rc;
+
+	if (!pub && c->kind == CALLER_FACILITY && !view_facility_handled(q, c->cn)) {
+		reply_error(s, req, R_CODES, t0, c->cn, 403, "not_handled",
+			    "facility %s has no record of this code", c->cn);
+		return;
+	}
+	if (!pub && c->kind == CALLER_NONE) {
+		reply_error(s, req, R_CODES, t0, NULL, 401, "no_client_certificate",
+			    "the full history needs a facility or regulator certificate");
+		return;
+	}
+	if (!pub && c->kind == CALLER_FACILITY)
+		view_redact_for_facility(q, c->cn);
+	if ((rc = pub ? pack_public(txn, q, b) : wire_pack_history(q, b)) < 0)
+		reply_error(s, req, R_CODES, t0, c->cn, 503, "internal", "%s", yima_strerror(rc));
+	else
+		reply(s, req, R_CODES, t0, c->cn, 200, PROTO_CT, b->p, b->len);
+}
+
 static bool wants_public(const char *query)
 {
 	struct evkeyvalq q;
@@ -481,16 +507,7 @@ static void on_code(struct net *s, struct evhttp_request *req, double t0, const 
 	} else if (rc < 0) {
 		reply_error(s, req, R_CODES, t0, c->cn, 503, "ledger_error", "%s", why);
 	} else {
-		if (!pub && c->kind == CALLER_FACILITY && !view_facility_handled(&q, c->cn))
-			reply_error(s, req, R_CODES, t0, c->cn, 403, "not_handled",
-				    "facility %s has no record of this code", c->cn);
-		else if (!pub && c->kind == CALLER_NONE)
-			reply_error(s, req, R_CODES, t0, NULL, 401, "no_client_certificate",
-				    "the full history needs a facility or regulator certificate");
-		else if ((rc = pub ? pack_public(txn, &q, &b) : wire_pack_history(&q, &b)) < 0)
-			reply_error(s, req, R_CODES, t0, c->cn, 503, "internal", "%s", yima_strerror(rc));
-		else
-			reply(s, req, R_CODES, t0, c->cn, 200, PROTO_CT, b.p, b.len);
+		answer_code(s, req, t0, c, txn, &q, pub, &b);
 		query_free(&q);
 	}
 	ledger_txn_abort(txn);

@@ -18,6 +18,20 @@ bool view_facility_handled(const query_t *q, const char *facility)
 	return false;
 }
 
+void view_redact_for_facility(query_t *q, const char *facility)
+{
+	for (size_t i = 0; i < q->h.n; i++) {
+		ledger_event_t *e = &q->h.ev[i];
+		if (yima_slice_eq_cstr(e->facility, facility))
+			continue;
+		e->settlement = yima_slice("", 0);
+		e->counterparty = yima_slice("", 0);
+		e->has_patient = false;
+		memset(e->patient_mac, 0, sizeof e->patient_mac);
+		e->raw = yima_slice("", 0);
+	}
+}
+
 /* Recalled: the code, its product, or the product with a batch it was
  * scanned with (the one asked about, or any recorded in its history). */
 static int recalled_any(ledger_txn_t *txn, const query_t *q, bool *hit)

@@ -602,6 +602,32 @@ Test(yimad, a_facility_acts_only_as_itself)
 	cr_expect_str_eq(hist->history[1]->settlement, "S1");
 	yima__v1__code_history__free_unpacked(hist, NULL);
 	hc_resp_free(&resp);
+	/* Issue 9 item 5: a stray stocktake of a pack P0001 holds is applied
+	 * (warned ALREADY_HELD) and opens its history to P0002, but not
+	 * P0001's settlement ids (docs/decisions.md); P0001 and the regulator
+	 * still see them. */
+#define C3 "81000010000000030001"
+	r = post_batch(&y, "P0001", "b-c3", RECV("P0001", C3), 200);
+	yima__v1__batch_receipt__free_unpacked(r, NULL);
+	r = post_batch(&y, "P0002", "b-stray", T("02") ",P0002,stocktake," C3 ",,,,,\n", 200);
+	yima__v1__batch_receipt__free_unpacked(r, NULL);
+	v = post_claim(&y, "P0001", "P0001", "S9", "DRUGA:" C3 "/4", false, 200);
+	yima__v1__claim_verdict__free_unpacked(v, NULL);
+	const char *who[] = { "P0002", "P0001", "REG1" };
+	const char *want_stl[] = { "", "S9", "S9" };
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(hc_once(&y, who[k], "GET", "/v1/codes/" C3, NULL, NULL, 0, &resp), 200,
+			     "%s", who[k]);
+		hist = yima__v1__code_history__unpack(NULL, resp.len, resp.body);
+		cr_assert(hist != NULL);
+		cr_assert_eq(hist->n_history, 3);
+		cr_expect_str_eq(hist->history[1]->facility, "P0002");
+		cr_expect_str_eq(hist->history[2]->facility, "P0001", "%s sees where", who[k]);
+		cr_expect_eq(hist->history[2]->units, 4, "%s sees how many units", who[k]);
+		cr_expect_str_eq(hist->history[2]->settlement, want_stl[k], "%s", who[k]);
+		yima__v1__code_history__free_unpacked(hist, NULL);
+		hc_resp_free(&resp);
+	}
 	cr_expect_eq(hc_once(&y, "P0002", "GET", "/v1/codes/" C1 "?view=public", NULL, NULL, 0, &resp), 200);
 	Yima__V1__PublicCodeView *pub = yima__v1__public_code_view__unpack(NULL, resp.len, resp.body);
 	cr_assert(pub != NULL);
@@ -613,7 +639,7 @@ Test(yimad, a_facility_acts_only_as_itself)
 	yima__v1__public_code_view__free_unpacked(pub, NULL);
 	hc_resp_free(&resp);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
-	cr_expect_eq(ledger_events(db), 6, "3, and the 3 pipelined claims that are not dry runs");
+	cr_expect_eq(ledger_events(db), 9, "3, the 3 pipelined claims that are not dry runs, and 3 of C3");
 	scenario_assert_audit_ok(db);
 	free(db);
 }

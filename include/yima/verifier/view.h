@@ -33,4 +33,15 @@ int view_public(ledger_txn_t *txn, const query_t *q, view_public_t *v);
  * open another facility's history to it. */
 bool view_facility_handled(const query_t *q, const char *facility);
 
+/*
+ * The history as a facility that handled the code may see it
+ * (docs/decisions.md, "What a facility sees of a code"): its own events
+ * whole; of other facilities' events what a returned-pack check needs
+ * (when, where, what kind of event, how many units, the verdict and
+ * findings, the chain hash), not their settlement ids or counterparties.
+ * Patient hashes and raw rows are never part of a history answer.
+ * Blanks those fields of q's events in place; regulators get q as it is.
+ */
+void view_redact_for_facility(query_t *q, const char *facility);
+
 #endif
