@@ -26,10 +26,23 @@ static int pair_key(buf_t *b, yima_slice_t a, yima_slice_t c)
 	return b->oom ? YIMA_ENOMEM : 0;
 }
 
+/* The key (a, c) into k, over kbuf's storage. */
+static int table_key(yima_slice_t a, yima_slice_t c, uint8_t *kbuf, size_t cap, MDB_val *k)
+{
+	buf_t key;
+	int rc;
+
+	buf_init_fixed(&key, kbuf, cap);
+	if ((rc = pair_key(&key, a, c)) < 0)
+		return rc;
+	k->mv_size = key.len;
+	k->mv_data = key.p;
+	return 0;
+}
+
 static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_slice_t c,
 		     rd_t *val)
 {
-	buf_t key;
 	uint8_t kbuf[2 + 2 * 255];
 	MDB_val k, v;
 	int rc;
@@ -38,11 +51,8 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 		return txn->err;
 	if (ledger_table_absent(txn->lg, db))
 		return YIMA_ENOTFOUND;
-	buf_init_fixed(&key, kbuf, sizeof kbuf);
-	if ((rc = pair_key(&key, a, c)) < 0)
+	if ((rc = table_key(a, c, kbuf, sizeof kbuf, &k)) < 0)
 		return rc;
-	k.mv_size = key.len;
-	k.mv_data = key.p;
 	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, db), &k, &v)) != 0)
 		return yima_err_from_mdb(rc);
 	rd_init(val, v.mv_data, v.mv_size);
@@ -52,20 +62,16 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 static int table_put(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_slice_t c,
 		     const buf_t *val)
 {
-	buf_t key;
 	uint8_t kbuf[2 + 2 * 255];
 	MDB_val k, v;
 	int rc;
 
 	if (txn->err)
 		return txn->err;
-	buf_init_fixed(&key, kbuf, sizeof kbuf);
-	if ((rc = pair_key(&key, a, c)) < 0)
+	if ((rc = table_key(a, c, kbuf, sizeof kbuf, &k)) < 0)
 		return ledger_txn_fail(txn, rc);
 	if (val->oom)
 		return ledger_txn_fail(txn, YIMA_ENOMEM);
-	k.mv_size = key.len;
-	k.mv_data = key.p;
 	v.mv_size = val->len;
 	v.mv_data = val->p;
 	if ((rc = mdb_put(txn->mdb, ledger_dbi(txn, db), &k, &v, 0)) != 0)
