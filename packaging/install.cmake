@@ -45,10 +45,13 @@ install(CODE "
 		set(YIMA_CONFDIR \"\${prefix}/etc/yima\")
 	endif()
 	set(YIMA_SBINDIR \"\${prefix}/${CMAKE_INSTALL_SBINDIR}\")
-	configure_file(\"${CMAKE_SOURCE_DIR}/packaging/yimad.service.in\"
-		\"${CMAKE_BINARY_DIR}/packaging/yimad.service\" @ONLY)
-	file(INSTALL DESTINATION \"\${prefix}/lib/systemd/system\" TYPE FILE
-		FILES \"${CMAKE_BINARY_DIR}/packaging/yimad.service\")
+	# a directory of this destination's own: cpack and cmake --install may
+	# run at once (but two installs to one place would race anyway)
+	string(MD5 run \"\$ENV{DESTDIR}\${prefix}\")
+	set(unit \"${CMAKE_BINARY_DIR}/packaging/\${run}/yimad.service\")
+	configure_file(\"${CMAKE_SOURCE_DIR}/packaging/yimad.service.in\" \"\${unit}\" @ONLY)
+	file(INSTALL DESTINATION \"\${prefix}/lib/systemd/system\" TYPE FILE FILES \"\${unit}\")
+	file(REMOVE_RECURSE \"${CMAKE_BINARY_DIR}/packaging/\${run}\")
 	file(INSTALL DESTINATION \"\${YIMA_CONFDIR}\" TYPE FILE
 		FILES \"${CMAKE_SOURCE_DIR}/packaging/yimad.conf\")
 ")
