@@ -25,6 +25,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "notify.h"
 #include "server_int.h"
 #include "yima/verifier/claim.h"
 #include "yima/util/error.h"
@@ -684,6 +685,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	fprintf(stderr, "yimad: signal %d: draining\n", (int)sig);
+	server_notify_stopping();
 	for (int t = 0; t < top->nnets; t++)
 		event_active(top->nets[t].stop_ev, EV_READ, 0);
 	event_base_loopexit(top->base, NULL);
@@ -917,8 +919,13 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 
 	if ((rc = tls_setup(s, why, whylen)) < 0)
 		return rc;
-	if ((rc = ledger_open(s->o.db, LEDGER_CREATE | LEDGER_SMALL_COMMITS, &s->lg, why, whylen)) < 0)
+	/* no LEDGER_CREATE: a mistyped db must not start an empty ledger */
+	if ((rc = ledger_open(s->o.db, LEDGER_SMALL_COMMITS, &s->lg, why, whylen)) < 0) {
+		size_t n = strlen(why);
+		if (rc == YIMA_ENOTFOUND)
+			snprintf(why + n, whylen - n, "; make one with `yima init --db %s`", s->o.db);
 		return rc;
+	}
 	if ((rc = ledger_txn_begin(s->lg, true, &txn)) < 0 ||
 	    (ledger_refund_window_set(txn, s->o.refund_window_days), (rc = ledger_txn_commit(txn))) < 0)
 		return yima_fail(why, whylen, rc, "%s: %s", s->o.db, yima_strerror(rc));
@@ -1007,6 +1014,7 @@ int server_run(const server_opts_t *o)
 		o->public_listen ? ", public view on " : "", o->public_listen ? o->public_listen : "",
 		s.nnets);
 	fflush(stderr);
+	server_notify_ready(o, s.nnets);
 	event_base_dispatch(s.base);
 	server_teardown(&s);
 	fprintf(stderr, "yimad: stopped\n");

@@ -29,7 +29,7 @@ static const char usage[] =
 	"  --json      print the verdict as one JSON object\n"
 	"Exit: 0 accepted or warned, 1 rejected or 409 conflict (another claim was\n"
 	"accepted under this settlement id), 2 usage, bad claim file, server\n"
-	"unreachable or any other error answer.\n";
+	"unreachable, TLS configuration error or any other error answer.\n";
 
 static void print_person(const Yima__V1__ClaimVerdict *v, const settle_claim_t *c)
 {

@@ -28,7 +28,9 @@ static const char usage[] =
 	"exactly once (a rerun of a file sends the same batch ids, recorded once).\n"
 	"With -, rows are read from standard input as they come; a part-filled batch is\n"
 	"sent 200 ms after its first row.  Connection errors, timeouts, 408, 429 and 5xx\n"
-	"are retried (100 ms doubling to 5 s) for --retry-for seconds (default 600).\n"
+	"are retried (100 ms doubling to 5 s) for --retry-for seconds (default 600); a\n"
+	"TLS configuration error (certificate not trusted or not for this host, client\n"
+	"certificate refused, protocol version) is not: it stops the upload at once.\n"
 	"  --server URL    https://host:port (http:// only to a loopback address)\n"
 	"  --cert, --key   the facility's client certificate and key (PEM)\n"
 	"  --ca FILE       CA certificates that sign the server's (default: system)\n"
@@ -39,7 +41,8 @@ static const char usage[] =
 	"Summary (batches, events, verdicts, findings) on stderr.\n"
 	"Exit: 0 everything delivered (whatever the verdicts), 1 the server refused a\n"
 	"batch (4xx other than 408/429: it and the batches after it stay in the spool),\n"
-	"2 usage, unreadable input, bad header or system error, 3 gave up or interrupted:\n"
+	"2 usage, unreadable input, bad header, TLS configuration or system error, 3 gave\n"
+	"up or interrupted:\n"
 	"the spool keeps what was not delivered (send it with --flush).\n";
 
 static volatile sig_atomic_t stop_flag;

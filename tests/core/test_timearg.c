@@ -7,20 +7,9 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "yima/core/timearg.h"
 #include "yima/util/error.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Criterion re-executes the test binary: tables go by index. */
-#define INDEX_PARAMS(suite, name, table)				\
-	ParameterizedTestParameters(suite, name)			\
-	{								\
-		static size_t idx[ARRAY_SIZE(table)];			\
-		for (size_t k = 0; k < ARRAY_SIZE(table); k++)		\
-			idx[k] = k;					\
-		return cr_make_param_array(size_t, idx, ARRAY_SIZE(table)); \
-	}
 
 static const struct {
 	const char *arg;
@@ -39,7 +28,7 @@ static const struct {
 	{ "2026-01-06T00:00:00z", TIME_ARG_END, "2026-01-06T00:00:00Z", 0 },
 };
 
-INDEX_PARAMS(timearg, good, good)
+TU_INDEX_PARAMS(timearg, good, good)
 ParameterizedTest(size_t *i, timearg, good)
 {
 	yima_time_t t, want;
@@ -65,7 +54,7 @@ static const struct {
 	{ "2026-03-01 ", "want RFC 3339" },
 };
 
-INDEX_PARAMS(timearg, bad, bad)
+TU_INDEX_PARAMS(timearg, bad, bad)
 ParameterizedTest(size_t *i, timearg, bad)
 {
 	yima_time_t t;

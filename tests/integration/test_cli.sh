@@ -151,6 +151,13 @@ grep -q -- "--batch: not a row count" "$t/err" || fail "bad flag value: $(cat "$
 expect_rc 2 "$y" ingest --db "$t/db" --no-such-flag x.csv
 grep -q "unknown option --no-such-flag" "$t/err" || fail "unknown flag: $(cat "$t/err")"
 
+# scripts/certs without arguments says how to use it (it once failed on an
+# unbound variable)
+expect_rc 2 bash "$src/scripts/certs"
+grep -q "^usage: scripts/certs DIR" "$t/err" || fail "scripts/certs usage: $(cat "$t/err")"
+expect_rc 0 bash "$src/scripts/certs" --help
+grep -q "^usage: scripts/certs DIR" "$t/out" || fail "scripts/certs --help: $(cat "$t/out")"
+
 # -- a plain date is a day in +08:00 for every time option --------------------
 expect_rc 1 "$y" alerts --db "$t/db" --from 2026-01-13 --to 2026-01-13
 cp "$t/out" "$t/by_date"
