@@ -39,12 +39,15 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 	if (ledger_table_absent(txn->lg, db))
 		return YIMA_ENOTFOUND;
 	buf_init_fixed(&key, kbuf, sizeof kbuf);
-	if ((rc = pair_key(&key, a, c)) < 0)
-		return rc;
+	/* A pair that cannot be a key (empty facility, a part over 255
+	 * bytes) was never stored: the answer is "not found", as for any
+	 * absent key, not an error for the caller to interpret. */
+	if (pair_key(&key, a, c) < 0)
+		return YIMA_ENOTFOUND;
 	k.mv_size = key.len;
 	k.mv_data = key.p;
 	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, db), &k, &v)) != 0)
-		return ledger_err_from_mdb(rc);
+		return ledger_txn_read(txn, ledger_err_from_mdb(rc));
 	rd_init(val, v.mv_data, v.mv_size);
 	return 0;
 }
@@ -87,7 +90,7 @@ int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t sett
 	e->count = rd_varint(&r);
 	h = rd_bytes(&r, LEDGER_HASH_LEN);
 	if (h == NULL || r.bad || rd_left(&r) != 0)
-		return YIMA_ECORRUPT;
+		return ledger_txn_fail(txn, YIMA_ECORRUPT);
 	memcpy(e->content, h, LEDGER_HASH_LEN);
 	return 0;
 }
@@ -120,7 +123,7 @@ int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		e->has_content = true;
 		memcpy(e->content, rd_bytes(&r, LEDGER_HASH_LEN), LEDGER_HASH_LEN);
 	}
-	return r.bad || rd_left(&r) != 0 ? YIMA_ECORRUPT : 0;
+	return r.bad || rd_left(&r) != 0 ? ledger_txn_fail(txn, YIMA_ECORRUPT) : 0;
 }
 
 int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,

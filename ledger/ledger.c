@@ -522,16 +522,18 @@ int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n, uint8_t mac[
 {
 	size_t len = 0;
 
+	if (txn->err)
+		return txn->err;
 	if (!txn->lg->has_key)
-		return YIMA_EINVAL;
+		return ledger_txn_fail(txn, YIMA_EINVAL);
 	/* Keying (two SHA-256 blocks and a provider fetch) once per
 	 * transaction; each id then costs a re-init with the same key. */
 	if (txn->mac == NULL && (txn->mac = mac_keyed(txn->lg)) == NULL)
-		return YIMA_ECRYPTO;
+		return ledger_txn_fail(txn, YIMA_ECRYPTO);
 	if (EVP_MAC_init(txn->mac, NULL, 0, NULL) != 1 ||
 	    EVP_MAC_update(txn->mac, (const unsigned char *)id, n) != 1 ||
 	    EVP_MAC_final(txn->mac, mac, &len, LEDGER_MAC_LEN) != 1 || len != LEDGER_MAC_LEN)
-		return YIMA_ECRYPTO;
+		return ledger_txn_fail(txn, YIMA_ECRYPTO);
 	return 0;
 }
 

@@ -118,6 +118,16 @@ static inline int ledger_txn_fail(ledger_txn_t *txn, int err)
 	return txn->err;
 }
 
+/* The end of a read: YIMA_ENOTFOUND is an answer and leaves txn as it
+ * was; any other error is a failed read and, as a failed write does, fails
+ * the transaction (the contract of ledger.h holds for reads too). */
+static inline int ledger_txn_read(ledger_txn_t *txn, int rc)
+{
+	if (rc < 0 && rc != YIMA_ENOTFOUND)
+		return ledger_txn_fail(txn, rc);
+	return rc;
+}
+
 static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
 {
 	return txn->lg->dbi[db];

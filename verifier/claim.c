@@ -29,9 +29,16 @@ static void hash_bytes(EVP_MD_CTX *md, const void *p, size_t n)
 		EVP_DigestUpdate(md, p, n);
 }
 
+/* Integers little-endian, whatever the host: the hash is kept in the
+ * claims table (and compared on every retry and by the audit), so it must
+ * not change with the machine; little-endian is what every ledger written
+ * so far (on x86) holds. */
 static void hash_u64(EVP_MD_CTX *md, uint64_t v)
 {
-	hash_bytes(md, &v, sizeof v);
+	uint8_t le[8];
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	hash_bytes(md, le, sizeof le);
 }
 
 /* What makes two claims "the same content": per code its time, drug,
@@ -103,7 +110,7 @@ static int outcome_from_records(ledger_txn_t *txn, uint64_t first, uint64_t coun
 		claim_code_result_t *c = &out->codes[i];
 		if ((rc = ledger_event_get(txn, first + i, &e)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
-		c->r.seq = first + i;	/* ledger_event_get() leaves e.seq unset */
+		c->r.seq = e.seq;
 		c->r.verdict = e.verdict;
 		c->r.findings = e.findings;
 		memcpy(c->r.hash, e.hash, LEDGER_HASH_LEN);
@@ -209,7 +216,7 @@ static int settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlem
 		}
 		if (rc == 0)
 			return outcome_from_records(txn, ce.first_seq, ce.count, out);
-		if (rc != YIMA_ENOTFOUND && rc != YIMA_EINVAL)
+		if (rc != YIMA_ENOTFOUND)
 			return rc;
 	}
 	if ((rc = evaluate_all(txn, items, n, out)) < 0)
