@@ -29,6 +29,7 @@ typedef struct claim_rows {
 	verify_input_t *in;
 	yima_slice_t (*f)[EVENT_NCOLUMNS];
 	char (*code)[24];
+	char **raw;		/* each row as CSV text (a BAD_RECORD's evidence) */
 } claim_rows_t;
 
 /* n dispense rows of product 8100001 (24 units, DRUGA), codes first ..
@@ -41,7 +42,8 @@ static void rows_make_for(claim_rows_t *c, size_t n, unsigned first, const char 
 	c->in = calloc(n, sizeof *c->in);
 	c->f = calloc(n, sizeof *c->f);
 	c->code = calloc(n, sizeof *c->code);
-	cr_assert(c->in && c->f && c->code);
+	c->raw = calloc(n, sizeof *c->raw);
+	cr_assert(c->in && c->f && c->code && c->raw);
 	for (size_t i = 0; i < n; i++) {
 		csv_row_t row;
 		snprintf(c->code[i], sizeof c->code[i], "8100001%013u", first + (unsigned)i);
@@ -54,6 +56,9 @@ static void rows_make_for(claim_rows_t *c, size_t n, unsigned first, const char 
 		row.nfields = EVENT_NCOLUMNS;
 		row.field = c->f[i];
 		row.limit = CSV_ROW_MAX_DEFAULT;
+		cr_assert(asprintf(&c->raw[i], "%s,H1,dispense,%s,DRUGA,%s,%s,%s,", T0, c->code[i], units,
+				   stl, patient) > 0);
+		row.raw = yima_slice_cstr(c->raw[i]);
 		verify_input_from_row(&row, &c->in[i]);
 	}
 }
@@ -69,6 +74,9 @@ static void rows_make(claim_rows_t *c, size_t n, unsigned first, const char *stl
 
 static void rows_free(claim_rows_t *c)
 {
+	for (size_t i = 0; i < c->n; i++)
+		free(c->raw[i]);
+	free(c->raw);
 	free(c->in);
 	free(c->f);
 	free(c->code);
