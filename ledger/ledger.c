@@ -176,10 +176,19 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 	if (!(lg->flags & LEDGER_RDONLY) && ledger_map_writer_register(lg) < 0)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot lock writers.lock: %s", lg->dir,
 				 strerror(errno));
+	if (ledger_map_lockfile(lg) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	if ((rc = mdb_env_open(lg->env, lg->dir, envflags, 0600)) != 0)
 		goto fail;
+	/* Back the map with disk blocks before anything is written through
+	 * it (dbs_open() writes): mapsize.c. */
+	if ((lg->flags & LEDGER_WRITEMAP) && (rc = ledger_map_reserve(lg)) < 0)
+		return rc == YIMA_ENOSPACE ? yima_fail(why, whylen, rc, "no space left on %s", lg->dir)
+		       : yima_fail(why, whylen, rc, "%s: %s", lg->dir, yima_strerror(rc));
 	return 0;
 fail:
+	if (ledger_err_from_mdb(rc) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
@@ -227,6 +236,8 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	return 0;
 fail:
+	if (ledger_err_from_mdb(rc) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	return yima_fail(why, whylen, ledger_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 

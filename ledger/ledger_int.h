@@ -47,6 +47,8 @@ struct ledger {
 	/* Tables a read-only open did not find (a ledger written before they
 	 * existed: claims, batches): read as empty. */
 	unsigned absent;
+	/* MDB_WRITEMAP: data.mdb is allocated up to here (mapsize.c). */
+	size_t alloc_end;
 };
 
 static inline bool ledger_table_absent(const ledger_t *lg, int db)
@@ -59,7 +61,12 @@ static inline bool ledger_table_absent(const ledger_t *lg, int db)
 
 size_t ledger_map_initial(ledger_t *lg);
 int ledger_map_writer_register(ledger_t *lg);
-/* Before a write transaction: grow the map to leave room for it. */
+/* Before LMDB maps lock.mdb: back it with disk blocks.  YIMA_ENOSPACE when
+ * a new lock file cannot be. */
+int ledger_map_lockfile(ledger_t *lg);
+/* Before a write transaction: grow the map to leave room for it, every
+ * byte of it allocated on disk.  YIMA_ENOSPACE when not even the file as
+ * it is can be backed. */
 int ledger_map_reserve(ledger_t *lg);
 /* At close: cut the file to the pages in use if no other writer is open. */
 void ledger_map_shrink(ledger_t *lg);
