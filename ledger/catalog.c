@@ -17,27 +17,27 @@ int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n, catalog
 	size_t len;
 	const char *p;
 
+	memset(e, 0, sizeof *e);
 	if (txn->err)
 		return txn->err;
 	if (n == 0 || n > CODE_PRODUCT_MAX)
-		return YIMA_ENOTFOUND;
+		return YIMA_ENOTFOUND;	/* no such key can be stored */
 	MDB_val k = { n, (void *)product }, v;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_CATALOG), &k, &v);
 	if (rc != 0)
-		return yima_err_from_mdb(rc);
-	memset(e, 0, sizeof *e);
+		return ledger_txn_read(txn, yima_err_from_mdb(rc));
 	memcpy(e->product, product, n);
 	rd_init(&r, v.mv_data, v.mv_size);
 	p = rd_str8(&r, &len);
 	if (p == NULL || len >= sizeof e->drug)
-		return YIMA_ECORRUPT;
+		return ledger_txn_fail(txn, YIMA_ECORRUPT);
 	memcpy(e->drug, p, len);
 	e->pack_units = rd_varint(&r);
 	p = rd_str16(&r, &len);
 	e->name = yima_slice(p ? p : "", len);
 	p = rd_str16(&r, &len);
 	e->spec = yima_slice(p ? p : "", len);
-	return r.bad || rd_left(&r) ? YIMA_ECORRUPT : 0;
+	return r.bad || rd_left(&r) ? ledger_txn_fail(txn, YIMA_ECORRUPT) : 0;
 }
 
 static size_t cache_slot(const char *product, size_t n)
@@ -53,6 +53,8 @@ int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n, cata
 	struct catcache_slot *s;
 	int rc;
 
+	if (txn->err)
+		return txn->err;
 	if (n == 0 || n > CODE_PRODUCT_MAX)
 		return YIMA_ENOTFOUND;
 	if (txn->catcache == NULL && (txn->catcache = calloc(CATCACHE_SLOTS, sizeof *s)) == NULL)

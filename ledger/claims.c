@@ -51,10 +51,13 @@ static int table_get(ledger_txn_t *txn, enum ledger_db db, yima_slice_t a, yima_
 		return txn->err;
 	if (ledger_table_absent(txn->lg, db))
 		return YIMA_ENOTFOUND;
-	if ((rc = table_key(a, c, kbuf, sizeof kbuf, &k)) < 0)
-		return rc;
+	/* A pair that cannot be a key (empty facility, a part over 255
+	 * bytes) was never stored: the answer is "not found", as for any
+	 * absent key, not an error for the caller to interpret. */
+	if (table_key(a, c, kbuf, sizeof kbuf, &k) < 0)
+		return YIMA_ENOTFOUND;
 	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, db), &k, &v)) != 0)
-		return yima_err_from_mdb(rc);
+		return ledger_txn_read(txn, yima_err_from_mdb(rc));
 	rd_init(val, v.mv_data, v.mv_size);
 	return 0;
 }
@@ -93,7 +96,7 @@ int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t sett
 	e->count = rd_varint(&r);
 	h = rd_bytes(&r, LEDGER_HASH_LEN);
 	if (h == NULL || r.bad || rd_left(&r) != 0)
-		return YIMA_ECORRUPT;
+		return ledger_txn_fail(txn, YIMA_ECORRUPT);
 	memcpy(e->content, h, LEDGER_HASH_LEN);
 	return 0;
 }
@@ -126,7 +129,7 @@ int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		e->has_content = true;
 		memcpy(e->content, rd_bytes(&r, LEDGER_HASH_LEN), LEDGER_HASH_LEN);
 	}
-	return r.bad || rd_left(&r) != 0 ? YIMA_ECORRUPT : 0;
+	return r.bad || rd_left(&r) != 0 ? ledger_txn_fail(txn, YIMA_ECORRUPT) : 0;
 }
 
 int ledger_batch_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,

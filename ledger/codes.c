@@ -59,19 +59,16 @@ static int state_decode(const void *val, size_t len, code_state_t *st)
 
 int ledger_code_get(ledger_txn_t *txn, const char *canon, size_t n, code_state_t *st)
 {
+	memset(st, 0, sizeof *st);
 	if (txn->err)
 		return txn->err;
 	if (n == 0 || n > 511)
-		return YIMA_EINVAL;
+		return ledger_txn_fail(txn, YIMA_EINVAL);
 	MDB_val k = { n, (void *)canon }, v;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_CODES), &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		memset(st, 0, sizeof *st);
-		return YIMA_ENOTFOUND;
-	}
 	if (rc != 0)
-		return yima_err_from_mdb(rc);
-	return state_decode(v.mv_data, v.mv_size, st);
+		return ledger_txn_read(txn, yima_err_from_mdb(rc));
+	return ledger_txn_read(txn, state_decode(v.mv_data, v.mv_size, st));
 }
 
 int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_state_t *st)

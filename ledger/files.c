@@ -16,14 +16,16 @@ int ledger_file_get(ledger_txn_t *txn, const uint8_t sha[32], uint64_t *rows, bo
 
 	*rows = 0;
 	*complete = false;
+	if (txn->err)
+		return txn->err;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_FILES), &k, &v);
 	if (rc != 0)
-		return yima_err_from_mdb(rc);
+		return ledger_txn_read(txn, yima_err_from_mdb(rc));
 	rd_init(&r, v.mv_data, v.mv_size);
 	*rows = rd_varint(&r);
 	(void)rd_varint(&r);
 	*complete = rd_u8(&r) != 0;
-	return r.bad ? YIMA_ECORRUPT : 0;
+	return r.bad ? ledger_txn_fail(txn, YIMA_ECORRUPT) : 0;
 }
 
 int ledger_file_mark(ledger_txn_t *txn, const uint8_t sha[32], uint64_t rows, bool complete)

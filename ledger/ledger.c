@@ -139,10 +139,19 @@ static int env_open(ledger_t *lg, char *why, size_t whylen)
 	if (!(lg->flags & LEDGER_RDONLY) && ledger_map_writer_register(lg) < 0)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: cannot lock writers.lock: %s", lg->dir,
 				 strerror(errno));
+	if (ledger_map_lockfile(lg) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	if ((rc = mdb_env_open(lg->env, lg->dir, envflags, 0600)) != 0)
 		goto fail;
+	/* Back the map with disk blocks before anything is written through
+	 * it (dbs_open() writes): mapsize.c. */
+	if ((lg->flags & LEDGER_WRITEMAP) && (rc = ledger_map_reserve(lg)) < 0)
+		return rc == YIMA_ENOSPACE ? yima_fail(why, whylen, rc, "no space left on %s", lg->dir)
+		       : yima_fail(why, whylen, rc, "%s: %s", lg->dir, yima_strerror(rc));
 	return 0;
 fail:
+	if (yima_err_from_mdb(rc) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
@@ -190,6 +199,8 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	return 0;
 fail:
+	if (yima_err_from_mdb(rc) == YIMA_ENOSPACE)
+		return yima_fail(why, whylen, YIMA_ENOSPACE, "no space left on %s", lg->dir);
 	return yima_fail(why, whylen, yima_err_from_mdb(rc), "%s: %s", lg->dir, mdb_strerror(rc));
 }
 
@@ -544,16 +555,18 @@ int ledger_patient_mac(ledger_txn_t *txn, const char *id, size_t n, uint8_t mac[
 {
 	size_t len = 0;
 
+	if (txn->err)
+		return txn->err;
 	if (!txn->lg->has_key)
-		return YIMA_EINVAL;
+		return ledger_txn_fail(txn, YIMA_EINVAL);
 	/* Keying (two SHA-256 blocks and a provider fetch) once per
 	 * transaction; each id then costs a re-init with the same key. */
 	if (txn->mac == NULL && (txn->mac = mac_keyed(txn->lg)) == NULL)
-		return YIMA_ECRYPTO;
+		return ledger_txn_fail(txn, YIMA_ECRYPTO);
 	if (EVP_MAC_init(txn->mac, NULL, 0, NULL) != 1 ||
 	    EVP_MAC_update(txn->mac, (const unsigned char *)id, n) != 1 ||
 	    EVP_MAC_final(txn->mac, mac, &len, LEDGER_MAC_LEN) != 1 || len != LEDGER_MAC_LEN)
-		return YIMA_ECRYPTO;
+		return ledger_txn_fail(txn, YIMA_ECRYPTO);
 	return 0;
 }
 

@@ -48,6 +48,8 @@ struct ledger {
 	/* Tables a read-only open did not find (a ledger written before they
 	 * existed: claims, batches): read as empty. */
 	unsigned absent;
+	/* MDB_WRITEMAP: data.mdb is allocated up to here (mapsize.c). */
+	size_t alloc_end;
 };
 
 static inline bool ledger_table_absent(const ledger_t *lg, int db)
@@ -60,7 +62,12 @@ static inline bool ledger_table_absent(const ledger_t *lg, int db)
 
 size_t ledger_map_initial(ledger_t *lg);
 int ledger_map_writer_register(ledger_t *lg);
-/* Before a write transaction: grow the map to leave room for it. */
+/* Before LMDB maps lock.mdb: back it with disk blocks.  YIMA_ENOSPACE when
+ * a new lock file cannot be. */
+int ledger_map_lockfile(ledger_t *lg);
+/* Before a write transaction: grow the map to leave room for it, every
+ * byte of it allocated on disk.  YIMA_ENOSPACE when not even the file as
+ * it is can be backed. */
 int ledger_map_reserve(ledger_t *lg);
 /* At close: cut the file to the pages in use if no other writer is open. */
 void ledger_map_shrink(ledger_t *lg);
@@ -114,6 +121,16 @@ static inline int ledger_txn_fail(ledger_txn_t *txn, int err)
 	if (txn->err == 0)
 		txn->err = err;
 	return txn->err;
+}
+
+/* The end of a read: YIMA_ENOTFOUND is an answer and leaves txn as it
+ * was; any other error is a failed read and, as a failed write does, fails
+ * the transaction (the contract of ledger.h holds for reads too). */
+static inline int ledger_txn_read(ledger_txn_t *txn, int rc)
+{
+	if (rc < 0 && rc != YIMA_ENOTFOUND)
+		return ledger_txn_fail(txn, rc);
+	return rc;
 }
 
 static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)

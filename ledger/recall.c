@@ -30,7 +30,7 @@ static int recall_change(ledger_txn_t *txn, enum recall_kind k, const char *key,
 	if (txn->err)
 		return txn->err;
 	if ((rc = rkey(kb, k, key, n, &klen)) < 0)
-		return rc;
+		return ledger_txn_fail(txn, rc);
 	MDB_val mk = { klen, kb }, mv = { 0, "" };
 	if (add)
 		rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_RECALLS), &mk, &mv, MDB_NOOVERWRITE);
@@ -87,21 +87,21 @@ int ledger_recall_match(ledger_txn_t *txn, const code_t *c, bool *hit)
 	/* Most ledgers have a short or empty list: skip three lookups. */
 	if (txn->recalls < 0) {
 		if ((rc = mdb_stat(txn->mdb, ledger_dbi(txn, DB_RECALLS), &st)) != 0)
-			return yima_err_from_mdb(rc);
+			return ledger_txn_fail(txn, yima_err_from_mdb(rc));
 		txn->recalls = (int64_t)st.ms_entries;
 	}
 	if (txn->recalls == 0)
 		return 0;
 	if ((rc = recall_has(txn, RECALL_CODE, c->canon, c->canon_len, hit)) < 0 || *hit)
-		return rc;
+		return ledger_txn_read(txn, rc);
 	if ((rc = recall_has(txn, RECALL_PRODUCT, c->product, c->product_len, hit)) < 0 || *hit)
-		return rc;
+		return ledger_txn_read(txn, rc);
 	if (c->batch_len == 0)
 		return 0;
 	int n = snprintf(pb, sizeof pb, "%s:%s", c->product, c->batch);
 	if (n < 0 || (size_t)n >= sizeof pb)
 		return 0;
-	return recall_has(txn, RECALL_BATCH, pb, (size_t)n, hit);
+	return ledger_txn_read(txn, recall_has(txn, RECALL_BATCH, pb, (size_t)n, hit));
 }
 
 int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg)
@@ -109,22 +109,30 @@ int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg)
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc, mrc;
+	bool ours = false;	/* a failure of the read, not of fn */
 
+	if (txn->err)
+		return txn->err;
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_RECALLS), &cur)) != 0)
-		return yima_err_from_mdb(rc);
+		return ledger_txn_fail(txn, yima_err_from_mdb(rc));
 	rc = 0;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const char *p = k.mv_data;
 		if (k.mv_size < 2) {
 			rc = YIMA_ECORRUPT;
+			ours = true;
 			break;
 		}
 		if ((rc = fn(arg, (enum recall_kind)p[0], yima_slice(p + 1, k.mv_size - 1))) != 0)
 			break;
 	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
 		rc = yima_err_from_mdb(mrc);
+		ours = true;
+	}
 	mdb_cursor_close(cur);
+	if (ours)
+		return ledger_txn_fail(txn, rc);
 	return rc < 0 ? rc : 0;
 }

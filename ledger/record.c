@@ -203,12 +203,20 @@ int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev)
 {
 	uint8_t kbuf[8];
 	MDB_val k = { 8, kbuf }, v;
+	int rc;
 
+	memset(ev, 0, sizeof *ev);	/* every output set, whatever happens */
+	if (txn->err)
+		return txn->err;
 	put_u64be(kbuf, seq);
-	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v);
-	if (rc != 0)
-		return yima_err_from_mdb(rc);
-	return ledger_event_decode(v.mv_data, v.mv_size, ev);
+	if ((rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v)) != 0)
+		return ledger_txn_read(txn, yima_err_from_mdb(rc));
+	if ((rc = ledger_event_decode(v.mv_data, v.mv_size, ev)) < 0) {
+		memset(ev, 0, sizeof *ev);
+		return ledger_txn_read(txn, rc);
+	}
+	ev->seq = seq;
+	return 0;
 }
 
 int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
@@ -217,25 +225,31 @@ int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
 	MDB_cursor *cur;
 	ledger_event_t ev;
 	int rc = 0, mrc;
+	bool ours = false;	/* a failure of the scan, not of fn */
 
+	if (txn->err)
+		return txn->err;
 	if ((mrc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &cur)) != 0)
-		return yima_err_from_mdb(mrc);
+		return ledger_txn_read(txn, yima_err_from_mdb(mrc));
 	put_u64be(kbuf, from);
 	MDB_val k = { 8, kbuf }, v;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8) {
-			rc = YIMA_ECORRUPT;
+		rc = k.mv_size == 8 ? ledger_event_decode(v.mv_data, v.mv_size, &ev) : YIMA_ECORRUPT;
+		if (rc < 0) {
+			ours = true;
 			break;
 		}
-		if ((rc = ledger_event_decode(v.mv_data, v.mv_size, &ev)) < 0)
-			break;
 		ev.seq = get_u64be(k.mv_data);
 		if ((rc = fn(arg, &ev)) != 0)
 			break;
 	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
 		rc = yima_err_from_mdb(mrc);
+		ours = true;
+	}
 	mdb_cursor_close(cur);
+	if (ours)
+		return ledger_txn_fail(txn, rc);
 	return rc < 0 ? rc : 0;
 }

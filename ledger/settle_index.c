@@ -98,12 +98,12 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t fac, yima_slice_t stl,
 		return txn->err;
 	buf_init_fixed(&kb, prefix, sizeof prefix);
 	if ((rc = key_build(&kb, fac, stl, code)) < 0)
-		return rc;
+		return ledger_txn_fail(txn, rc);
 	plen = kb.len;
 	flen = 2 + fac.n + stl.n;	/* the (facility, settlement) part */
 	if (txn->settle_cur == NULL &&
 	    (mrc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_SETTLE), &txn->settle_cur)) != 0)
-		return yima_err_from_mdb(mrc);
+		return ledger_txn_fail(txn, yima_err_from_mdb(mrc));
 	MDB_cursor *cur = txn->settle_cur;
 	MDB_val k = { plen, prefix }, v;
 	rc = 0;
@@ -114,13 +114,13 @@ int ledger_settle_scan(ledger_txn_t *txn, yima_slice_t fac, yima_slice_t stl,
 		yima_slice_t c;
 		settle_entry_t e;
 		if ((rc = key_split(&k, flen, &c, &e.seq)) < 0 || (rc = val_decode(&v, &e)) < 0)
-			return rc;
+			return ledger_txn_fail(txn, rc);
 		if ((rc = fn(arg, c, &e)) != 0)
 			break;
 	}
 	if (rc == 1)
 		rc = 0;
 	else if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
-		rc = yima_err_from_mdb(mrc);
+		rc = ledger_txn_fail(txn, yima_err_from_mdb(mrc));
 	return rc;
 }

@@ -57,7 +57,8 @@ static int step_event(struct walker *w)
 	if ((rc = check_link(w, w->evv.mv_data, w->evv.mv_size, "event", seq)) < 0)
 		return rc;
 	if ((rc = ledger_event_decode(w->evv.mv_data, w->evv.mv_size, &ev)) < 0)
-		return yima_fail(w->why, w->whylen, rc, "event %" PRIu64 ": cannot decode: %s", seq, yima_strerror(rc));
+		return yima_fail(w->why, w->whylen, ledger_txn_fail(w->txn, rc),
+				 "event %" PRIu64 ": cannot decode: %s", seq, yima_strerror(rc));
 	ev.seq = seq;
 	w->events = seq;
 	return w->fns && w->fns->event ? w->fns->event(w->arg, &ev) : 0;
@@ -69,8 +70,8 @@ static int step_admin(struct walker *w)
 	int rc = ledger_admin_decode(w->ak.mv_data, w->ak.mv_size, w->av.mv_data, w->av.mv_size, &a);
 
 	if (rc < 0)
-		return yima_fail(w->why, w->whylen, rc, "admin record after event %" PRIu64 ": cannot decode",
-				 w->events);
+		return yima_fail(w->why, w->whylen, ledger_txn_fail(w->txn, rc),
+				 "admin record after event %" PRIu64 ": cannot decode", w->events);
 	if (a.seq != w->admins + 1)
 		return yima_fail(w->why, w->whylen, YIMA_EMISMATCH,
 				 "admin %" PRIu64 ": expected seq %" PRIu64 " (records missing)", a.seq, w->admins + 1);
@@ -109,7 +110,8 @@ static int walk_records(struct walker *w)
 	}
 	if (w->erc != MDB_NOTFOUND || w->arc != MDB_NOTFOUND) {
 		rc = w->erc != MDB_NOTFOUND ? w->erc : w->arc;
-		return yima_fail(w->why, w->whylen, yima_err_from_mdb(rc), "reading records: %s", mdb_strerror(rc));
+		return yima_fail(w->why, w->whylen, ledger_txn_fail(w->txn, yima_err_from_mdb(rc)),
+				 "reading records: %s", mdb_strerror(rc));
 	}
 	return 0;
 }
@@ -139,10 +141,14 @@ int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg
 	w.why = why;
 	w.whylen = whylen;
 	*records = 0;
+	if (txn->err)
+		return yima_fail(why, whylen, txn->err, "%s", yima_strerror(txn->err));
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &w.ev)) != 0)
-		return yima_fail(why, whylen, yima_err_from_mdb(rc), "events: %s", mdb_strerror(rc));
+		return yima_fail(why, whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)), "events: %s",
+				 mdb_strerror(rc));
 	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &w.ad)) != 0) {
-		rc = yima_fail(why, whylen, yima_err_from_mdb(rc), "admin: %s", mdb_strerror(rc));
+		rc = yima_fail(why, whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)), "admin: %s",
+			       mdb_strerror(rc));
 		goto close_ev;
 	}
 	if ((rc = walk_records(&w)) == 0)

@@ -538,6 +538,10 @@ static void dispatch(struct net *s, struct evhttp_request *req, bool public_only
 		c.kind = CALLER_TRUSTED;
 	else
 		tls_caller(req, s->regulator_ca, &c);
+	if (c.kind == CALLER_REFUSED) {
+		reply_error(s, req, R_OTHER, t0, NULL, 403, "bad_certificate", "%s", c.refusal);
+		return;
+	}
 	if (path == NULL)
 		path = "";
 	if (strncmp(path, "/v1/codes/", 10) == 0 && path[10] != '\0') {

@@ -53,11 +53,14 @@ enum caller_kind {
 	CALLER_FACILITY,
 	CALLER_REGULATOR,
 	CALLER_TRUSTED,		/* --insecure-http: acts as what it says */
+	CALLER_REFUSED,		/* a verified certificate whose subject is not
+				 * one CN (a facility id, for a facility) */
 };
 
 typedef struct caller {
 	enum caller_kind kind;
 	char cn[FACILITY_MAX + 1];	/* facility id (CALLER_FACILITY) */
+	const char *refusal;		/* CALLER_REFUSED: why (static text) */
 } caller_t;
 
 /* ---- metrics (per network thread, under its mutex) ------------------------- */

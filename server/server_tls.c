@@ -5,7 +5,11 @@
  *
  * Facility and regulator certificates come from two CAs; both are trusted
  * for the handshake, and the root a verified chain ends at tells which
- * kind of caller it is.  The facility id is the subject CN.
+ * kind of caller it is.  The facility id is the subject CN: exactly one
+ * CN, a facility id, or the caller is refused (a subject with two CNs
+ * acted as its first one: issue 9 item 6).  A regulator's single CN may
+ * be any name.  A refused certificate completes the handshake and gets
+ * 403 on every request, with the reason (docs/protocol.md).
  */
 #include <string.h>
 
@@ -97,6 +101,19 @@ X509 *tls_load_cert(const char *path)
 	return x;
 }
 
+/* The number of CN attributes in the subject (any RDN, multi-valued ones
+ * included); *cn the last one. */
+static int subject_cns(X509 *peer, ASN1_STRING **cn)
+{
+	X509_NAME *name = X509_get_subject_name(peer);
+	int n = 0;
+
+	*cn = NULL;
+	for (int at = -1; (at = X509_NAME_get_index_by_NID(name, NID_commonName, at)) >= 0; n++)
+		*cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
+	return n;
+}
+
 void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -111,6 +128,14 @@ void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
 	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
 	    (peer = SSL_get0_peer_certificate(ssl)) == NULL)
 		return;
+	ASN1_STRING *cn;
+	int ncn = subject_cns(peer, &cn);
+	if (ncn != 1) {
+		c->kind = CALLER_REFUSED;
+		c->refusal = ncn == 0 ? "the client certificate's subject has no CN (exactly one is required)"
+				      : "the client certificate's subject has more than one CN (exactly one is required)";
+		return;
+	}
 	chain = SSL_get0_verified_chain(ssl);
 	if (regulator_ca != NULL && chain != NULL && (n = sk_X509_num(chain)) > 0 &&
 	    X509_cmp(sk_X509_value(chain, n - 1), regulator_ca) == 0) {
@@ -118,12 +143,12 @@ void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
 		return;
 	}
 	/* The CN whole, never a truncated copy of a longer one. */
-	X509_NAME *name = X509_get_subject_name(peer);
-	int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	ASN1_STRING *cn = at >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at)) : NULL;
-	if (cn == NULL || (n = ASN1_STRING_length(cn)) <= 0 || (size_t)n >= sizeof c->cn ||
-	    !event_is_facility_id((const char *)ASN1_STRING_get0_data(cn), (size_t)n))
+	if ((n = ASN1_STRING_length(cn)) <= 0 || (size_t)n >= sizeof c->cn ||
+	    !event_is_facility_id((const char *)ASN1_STRING_get0_data(cn), (size_t)n)) {
+		c->kind = CALLER_REFUSED;
+		c->refusal = "the client certificate's CN is not a facility id ([A-Z0-9]{1,20})";
 		return;
+	}
 	memcpy(c->cn, ASN1_STRING_get0_data(cn), (size_t)n);
 	c->cn[n] = '\0';
 	c->kind = CALLER_FACILITY;

@@ -173,9 +173,13 @@ static void csv_window_grow(csv_reader_t *r)
 /* Refill the window (it is empty).  Drops a UTF-8 BOM at the very start. */
 static int csv_fill(csv_reader_t *r, char *why, size_t whylen)
 {
+	/* Only a window the last read filled grows: a source that gives a
+	 * few bytes at a time (a pipe, a scanner) or the read that finds
+	 * the end never makes it grow. */
+	bool full = r->in_len == r->in_cap;
 	r->in_base += r->in_len;
 	r->in_pos = r->in_len = 0;
-	if (r->in_base > 0 && r->in_cap < CSV_READ_BUF)
+	if (full && r->in_cap < CSV_READ_BUF)
 		csv_window_grow(r);
 	size_t got;
 	if (r->src != NULL) {

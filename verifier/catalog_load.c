@@ -119,7 +119,8 @@ static int load_rows(ledger_txn_t *txn, csv_reader_t *csv, const int col[NCOLS],
 			continue;
 		}
 		if ((rc = ledger_catalog_put(txn, &e)) < 0)
-			return yima_fail(why, whylen, rc, "%s: %s: %s", path, where, yima_strerror(rc));
+			return rc == YIMA_ENOSPACE ? rc
+			       : yima_fail(why, whylen, rc, "%s: %s: %s", path, where, yima_strerror(rc));
 		st->loaded++;
 	}
 	if (rc < 0)
@@ -156,14 +157,21 @@ int catalog_load_file(ledger_t *lg, const char *path, catalog_bad_fn bad, void *
 	}
 	if ((rc = ledger_txn_begin(lg, true, &txn)) < 0) {
 		yima_fail(why, whylen, rc, "%s: %s", ledger_dir(lg), yima_strerror(rc));
-		goto free_csv;
+		goto no_space;
 	}
 	if ((rc = load_rows(txn, csv, col, bad, arg, st, path, why, whylen)) < 0) {
 		ledger_txn_abort(txn);
-		goto free_csv;
+		goto no_space;
 	}
 	if ((rc = ledger_txn_commit(txn)) < 0)
 		yima_fail(why, whylen, rc, "%s: commit: %s", ledger_dir(lg), yima_strerror(rc));
+no_space:
+	/* one transaction: a full disk applies none of the file */
+	if (rc == YIMA_ENOSPACE) {
+		yima_fail(why, whylen, rc, "no space left on %s: %s was not loaded (nothing of it applied)",
+			  ledger_dir(lg), path);
+		st->loaded = 0;
+	}
 free_csv:
 	csv_reader_free(csv);
 close_file:

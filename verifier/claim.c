@@ -29,14 +29,16 @@ static void hash_bytes(EVP_MD_CTX *md, const void *p, size_t n)
 		EVP_DigestUpdate(md, p, n);
 }
 
-/* Integers big-endian (hash_bytes' length prefix), so the hash, which is
- * stored, does not depend on the host's byte order. */
+/* Integers little-endian, whatever the host: the hash is kept in the
+ * claims table (and compared on every retry and by the audit), so it must
+ * not change with the machine; little-endian is what every ledger written
+ * so far (on x86) holds. */
 static void hash_u64(EVP_MD_CTX *md, uint64_t v)
 {
-	uint8_t b[8];
+	uint8_t le[8];
 	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (56 - 8 * i));
-	hash_bytes(md, b, sizeof b);
+		le[i] = (uint8_t)(v >> (8 * i));
+	hash_bytes(md, le, sizeof le);
 }
 
 static void hash_item(EVP_MD_CTX *md, const verify_input_t *in)

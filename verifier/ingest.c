@@ -176,6 +176,16 @@ void ingest_json_line(buf_t *b, uint64_t line, const verify_input_t *in,
 	buf_puts(b, "}\n");
 }
 
+/* The stats of a committed batch into the run's. */
+static void stats_merge(ingest_stats_t *st, const ingest_stats_t *batch)
+{
+	st->rows += batch->rows;
+	for (int v = 0; v < 3; v++)
+		st->verdicts[v] += batch->verdicts[v];
+	for (int f = 0; f < F_COUNT; f++)
+		st->findings[f] += batch->findings[f];
+}
+
 static void stats_add(ingest_stats_t *st, const verify_result_t *res)
 {
 	st->rows++;
@@ -243,21 +253,38 @@ static int read_header(struct run *r)
 	return 0;
 }
 
+/* A batch that could not be applied for want of space: say where, and
+ * what stays (spec section 5: one line, exit 2; nothing of it applied). */
+static int no_space(struct run *r, uint64_t first_row)
+{
+	return yima_fail(r->why, r->whylen, YIMA_ENOSPACE,
+			 "no space left on %s: %s rows from %llu on were not applied; the %llu rows "
+			 "before them are committed, and ingesting the file again resumes there",
+			 ledger_dir(r->lg), r->o->path, (unsigned long long)first_row,
+			 (unsigned long long)(first_row - 1));
+}
+
 /* Apply up to batch_rows rows in one transaction.  Returns 1 if more input
- * may follow, 0 at end of input, <0 on error. */
+ * may follow, 0 at end of input, <0 on error.  Stats and JSON lines count
+ * only once the batch is committed. */
 static int run_batch(struct run *r)
 {
 	ledger_txn_t *txn;
 	csv_row_t row;
 	verify_input_t vin;
 	verify_result_t res;
+	ingest_stats_t bst;
 	char msg[256];
-	uint64_t n = 0, start = csv_reader_offset(r->csv);
+	uint64_t n = 0, start = csv_reader_offset(r->csv), first = r->rows_done + 1;
 	int more = 1, rc;
 
 	buf_reset(&r->out);
+	memset(&bst, 0, sizeof bst);
+	if (first <= r->skip)
+		first = r->skip + 1;
 	if ((rc = ledger_txn_begin(r->lg, true, &txn)) < 0)
-		return yima_fail(r->why, r->whylen, rc, "%s: %s", ledger_dir(r->lg), yima_strerror(rc));
+		return rc == YIMA_ENOSPACE ? no_space(r, first)
+		       : yima_fail(r->why, r->whylen, rc, "%s: %s", ledger_dir(r->lg), yima_strerror(rc));
 	if ((rc = ledger_refund_window_set(txn, r->o->refund_window_days)) < 0)
 		goto ledger_error;
 	while (n < r->o->batch_rows && csv_reader_offset(r->csv) - start < INGEST_BATCH_BYTES) {
@@ -273,7 +300,7 @@ static int run_batch(struct run *r)
 			goto ledger_error;
 		if (r->o->out != NULL)
 			ingest_json_line(&r->out, r->rows_done, &vin, &res);
-		stats_add(r->st, &res);
+		stats_add(&bst, &res);
 		n++;
 	}
 	if (more < 0) {
@@ -288,8 +315,10 @@ static int run_batch(struct run *r)
 		goto ledger_error;
 	}
 	if ((rc = ledger_txn_commit(txn)) < 0)
-		return yima_fail(r->why, r->whylen, rc, "%s: commit: %s", ledger_dir(r->lg), yima_strerror(rc));
+		return rc == YIMA_ENOSPACE ? no_space(r, first)
+		       : yima_fail(r->why, r->whylen, rc, "%s: commit: %s", ledger_dir(r->lg), yima_strerror(rc));
 	/* only now, with the batch durable, say what it held */
+	stats_merge(r->st, &bst);
 	if (r->o->out != NULL && r->out.len > 0 &&
 	    (fwrite(r->out.p, 1, r->out.len, r->o->out) != r->out.len || fflush(r->o->out) != 0))
 		return yima_fail(r->why, r->whylen, YIMA_EIO, "output: %s", strerror(errno));
@@ -298,6 +327,8 @@ static int run_batch(struct run *r)
 	return more;
 ledger_error:
 	ledger_txn_abort(txn);
+	if (rc == YIMA_ENOSPACE)
+		return no_space(r, first);
 	return yima_fail(r->why, r->whylen, rc, "%s: data row %llu: %s", r->o->path,
 			 (unsigned long long)r->rows_done, yima_strerror(rc));
 }

@@ -33,7 +33,6 @@ static int history_load(ledger_txn_t *txn, const code_state_t *st, struct histor
 		int rc = ledger_event_get(txn, seq, &h->ev[i]);
 		if (rc < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
-		h->ev[i].seq = seq;
 		seq = h->ev[i].prev_code_seq;
 	}
 	h->n = n;

@@ -53,7 +53,7 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 	const char *at;
 	int rc;
 
-	if (pat.n == 0 || (at = memmem(raw.p, raw.n, pat.p, pat.n)) == NULL) {
+	if (pat.n == 0 || raw.n == 0 || (at = memmem(raw.p, raw.n, pat.p, pat.n)) == NULL) {
 		buf_put(out, raw.p, raw.n);
 		return out->oom ? YIMA_ENOMEM : 0;
 	}

@@ -194,3 +194,189 @@ Test(json, escapes_and_replaces_invalid_utf8)
 	cr_expect_str_eq((char *)b.p, "\"a\\\"b\\\\c\\n\\u0001\xe4\xb8\xad\xef\xbf\xbd\xef\xbf\xbdz\"");
 	buf_deinit(&b);
 }
+
+/* ---- the sticky-error contract holds for reads (issue 14 item 4) -------- */
+
+/* Overwrite the stored state of C1 with bytes that do not decode. */
+static void break_code_state(const char *db)
+{
+	MDB_env *env;
+	MDB_txn *t;
+	MDB_dbi dbi;
+	MDB_val k = { strlen(C1), (void *)C1 }, v = { 1, (void *)"\xff" };
+
+	cr_assert_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	mdb_env_set_mapsize(env, (size_t)1 << 34);
+	cr_assert_eq(mdb_env_open(env, db, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &t), 0);
+	cr_assert_eq(mdb_dbi_open(t, "codes", 0, &dbi), 0);
+	cr_assert_eq(mdb_put(t, dbi, &k, &v, 0), 0);
+	cr_assert_eq(mdb_txn_commit(t), 0);
+	mdb_env_close(env);
+}
+
+static int count_one(void *arg, const ledger_event_t *ev)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int recall_one(void *arg, enum recall_kind k, yima_slice_t key)
+{
+	(void)k; (void)key;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int settle_one(void *arg, yima_slice_t code, const settle_entry_t *e)
+{
+	(void)code; (void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Every read of txn returns err, and calls no callback. */
+static void every_read_returns(ledger_txn_t *txn, int err)
+{
+	ledger_event_t ev;
+	code_state_t st;
+	catalog_entry_t ce;
+	claim_entry_t cl;
+	batch_entry_t be;
+	code_t code;
+	bool hit, complete;
+	uint64_t rows;
+	uint8_t sha[32] = { 0 }, mac[32];
+	int calls = 0;
+	char why[128];
+
+	cr_assert_eq(code_normalize(C1, strlen(C1), &code, why, sizeof why), 0);
+	cr_expect_eq(ledger_event_get(txn, 1, &ev), err, "event_get");
+	cr_expect_eq(ledger_event_scan(txn, 1, count_one, &calls), err, "event_scan");
+	cr_expect_eq(ledger_code_get(txn, C2, strlen(C2), &st), err, "code_get");
+	cr_expect_eq(ledger_catalog_get(txn, "8100001", 7, &ce), err, "catalog_get");
+	cr_expect_eq(ledger_catalog_lookup(txn, "8100001", 7, &ce), err, "catalog_lookup");
+	cr_expect_eq(ledger_recall_match(txn, &code, &hit), err, "recall_match");
+	cr_expect_eq(ledger_recall_each(txn, recall_one, &calls), err, "recall_each");
+	cr_expect_eq(ledger_settle_scan(txn, yima_slice_cstr("H1"), yima_slice_cstr("ST1"),
+					yima_slice("", 0), settle_one, &calls), err, "settle_scan");
+	cr_expect_eq(ledger_claim_get(txn, yima_slice_cstr("H1"), yima_slice_cstr("ST1"), &cl), err,
+		     "claim_get");
+	cr_expect_eq(ledger_batch_get(txn, yima_slice_cstr("H1"), yima_slice_cstr("b"), &be), err,
+		     "batch_get");
+	cr_expect_eq(ledger_file_get(txn, sha, &rows, &complete), err, "file_get");
+	cr_expect_eq(ledger_patient_mac(txn, "PT1", 3, mac), err, "patient_mac");
+	cr_expect_eq(calls, 0, "no callback runs in a failed transaction");
+	cr_expect_eq(ledger_txn_err(txn), err);
+}
+
+Test(ledger, a_failed_read_fails_the_transaction)
+{
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	code_state_t st;
+	bool hit;
+	code_t code;
+
+	break_code_state(db);
+	cr_assert_eq(ledger_open(db, 0, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
+	/* a write that would otherwise commit */
+	cr_assert_eq(ledger_recall_add(txn, RECALL_PRODUCT, "8100003", 7), 0);
+	/* not found is an answer, not a failure */
+	cr_assert_eq(ledger_code_get(txn, CU, strlen(CU), &st), YIMA_ENOTFOUND);
+	cr_assert_eq(ledger_txn_err(txn), 0);
+	cr_assert_eq(ledger_code_get(txn, C1, strlen(C1), &st), YIMA_ECORRUPT);
+	every_read_returns(txn, YIMA_ECORRUPT);
+	cr_assert_eq(ledger_txn_commit(txn), YIMA_ECORRUPT, "commit keeps the read's error");
+	/* nothing of the transaction was committed */
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	cr_assert_eq(code_normalize(CS, strlen(CS), &code, why, sizeof why), 0);
+	cr_assert_eq(ledger_recall_match(txn, &code, &hit), 0);
+	cr_expect(!hit, "the recall added before the failed read was not committed");
+	/* the same in a read transaction */
+	cr_assert_eq(ledger_code_get(txn, C1, strlen(C1), &st), YIMA_ECORRUPT);
+	every_read_returns(txn, YIMA_ECORRUPT);
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	tu_rmtree(db);
+	free(db);
+}
+
+/* A bad argument to a read is a failed read too. */
+Test(ledger, a_bad_read_argument_fails_the_transaction)
+{
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	code_state_t st;
+
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	cr_assert_eq(ledger_code_get(txn, "", 0, &st), YIMA_EINVAL);
+	every_read_returns(txn, YIMA_EINVAL);
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	tu_rmtree(db);
+	free(db);
+}
+
+/* ledger_event_get() sets every output: the seq too (it was left as the
+ * caller had it), and all zero when there is no such record. */
+Test(ledger, event_get_sets_every_output)
+{
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	ledger_event_t ev, zero;
+
+	memset(&zero, 0, sizeof zero);
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	memset(&ev, 0x5a, sizeof ev);
+	cr_assert_eq(ledger_event_get(txn, 2, &ev), 0);
+	cr_expect_eq(ev.seq, 2);
+	cr_expect_eq(ev.type, EV_DISPENSE);
+	cr_expect_eq(ev.prev_code_seq, 1);
+	cr_expect_eq(ev.claim, 0);
+	cr_expect(yima_slice_eq_cstr(ev.reason, "") && yima_slice_eq_cstr(ev.raw, ""));
+	memset(&ev, 0x5a, sizeof ev);
+	cr_assert_eq(ledger_event_get(txn, 99, &ev), YIMA_ENOTFOUND);
+	cr_expect(memcmp(&ev, &zero, sizeof ev) == 0, "no such record: every field zero");
+	cr_expect_eq(ledger_txn_err(txn), 0, "not found leaves the transaction as it was");
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	tu_rmtree(db);
+	free(db);
+}
+
+/* A key that could never be stored is not found: the answer, not an
+ * EINVAL that callers had to read as "not found". */
+Test(ledger, impossible_keys_are_not_found)
+{
+	char why[512], stl[301];
+	char *db = scenario_run(&base, 1);
+	ledger_t *lg;
+	ledger_txn_t *txn;
+	claim_entry_t ce;
+	batch_entry_t be;
+
+	memset(stl, 'S', 300);
+	stl[300] = '\0';
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	cr_expect_eq(ledger_claim_get(txn, yima_slice_cstr("H1"), yima_slice_cstr(stl), &ce), YIMA_ENOTFOUND);
+	cr_expect_eq(ledger_claim_get(txn, yima_slice_cstr(""), yima_slice_cstr("S1"), &ce), YIMA_ENOTFOUND);
+	cr_expect_eq(ledger_batch_get(txn, yima_slice_cstr("H1"), yima_slice_cstr(stl), &be), YIMA_ENOTFOUND);
+	cr_expect_eq(ledger_txn_err(txn), 0);
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	tu_rmtree(db);
+	free(db);
+}

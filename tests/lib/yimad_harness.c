@@ -24,12 +24,17 @@
 const char *yd_certs(void)
 {
 	static char dir[512];
-	char cmd[1200];
+	char cmd[2400];
 
 	snprintf(dir, sizeof dir, "%s/test-certs", YIMA_BINARY_DIR);
 	/* Several suites may ask at once: one makes them, under a lock. */
 	snprintf(cmd, sizeof cmd,
-		 "flock %s.lock %s/scripts/certs %s P0001 P0002 reg:REG1 rogue:P0001 >/dev/null 2>&1",
+		 "flock %s.lock %s/scripts/certs %s P0001 P0002 reg:REG1 rogue:P0001 "
+		 "'subj:twocn:/CN=P0001/CN=P0002' 'subj:twocn-mv:/CN=P0001+CN=P0002' "
+		 "'subj:nocn:/O=yima test/OU=P0001' 'subj:badcn:/CN=p-0001' "
+		 "'subj:longcn:/CN=P00000000000000000001' "
+		 "'regsubj:regname:/CN=Provincial regulator, office 1' "
+		 "'regsubj:reg2cn:/CN=REG1/CN=REG2' >/dev/null 2>&1",
 		 dir, YIMA_SOURCE_DIR, dir);
 	cr_assert_eq(system(cmd), 0, "scripts/certs failed");
 	return dir;

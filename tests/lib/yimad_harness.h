@@ -25,7 +25,11 @@ typedef struct yd {
 } yd_t;
 
 /* Test PKI (scripts/certs) in a directory shared by the suite's tests:
- * facilities P0001 P0002, regulator REG1, a rogue P0001. */
+ * facilities P0001 P0002, regulator REG1, a rogue P0001; and certificates
+ * with odd subjects from the facility CA: twocn (CN=P0001, CN=P0002),
+ * twocn-mv (CN=P0001+CN=P0002, one RDN), nocn, badcn (CN=p-0001), longcn
+ * (21 characters); from the regulator CA:
+ * regname (CN=Provincial regulator, office 1), reg2cn (CN=REG1, CN=REG2). */
 const char *yd_certs(void);
 
 /* Start yimad on db (created if missing), TLS when certs != NULL.  extra:

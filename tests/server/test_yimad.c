@@ -532,6 +532,66 @@ Test(yimad, insecure_http_only_on_loopback)
 	free(dir);
 }
 
+/* The status of one request by who, and its Error reason ("" if none). */
+static int status_as(const yd_t *y, const char *who, const char *method, const char *path,
+		     const void *body, size_t n, char *reason, size_t rlen)
+{
+	hc_resp_t r;
+	int st = hc_once(y, who, method, path, body ? PB : NULL, body, n, &r);
+
+	reason[0] = '\0';
+	if (st >= 400) {
+		Yima__V1__Error *e = yima__v1__error__unpack(NULL, r.len, r.body);
+		if (e != NULL) {
+			snprintf(reason, rlen, "%s", e->reason);
+			yima__v1__error__free_unpacked(e, NULL);
+		}
+	}
+	if (st >= 0)
+		hc_resp_free(&r);
+	return st;
+}
+
+/* Issue 9 item 6: a certificate whose subject had two CNs acted as the
+ * first.  A client certificate must have exactly one CN, a facility id
+ * for a facility; a regulator's one CN may be any name.  Otherwise the
+ * handshake completes and every request is 403 bad_certificate. */
+Test(yimad, a_certificate_is_one_cn_or_nothing, .timeout = 120)
+{
+	static const char *const refused[] = { "twocn", "twocn-mv", "nocn", "badcn", "longcn", "reg2cn" };
+	const char *certs = yd_certs();
+	char *db = world(), reason[64], path[128];
+	yd_t y;
+	size_t n;
+
+	yd_start(&y, db, certs, NULL);
+	uint8_t *body = batch("cn-1", RECV("P0001", C1), &n);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		const char *who = refused[i];
+		cr_expect_eq(status_as(&y, who, "POST", "/v1/events", body, n, reason, sizeof reason), 403,
+			     "%s: POST /v1/events", who);
+		cr_expect_str_eq(reason, "bad_certificate", "%s", who);
+		snprintf(path, sizeof path, "/v1/codes/%s?view=public", C1);
+		cr_expect_eq(status_as(&y, who, "GET", path, NULL, 0, reason, sizeof reason), 403,
+			     "%s: the public view", who);
+		cr_expect_eq(status_as(&y, who, "GET", "/healthz", NULL, 0, reason, sizeof reason), 403,
+			     "%s: /healthz", who);
+		cr_expect_str_eq(reason, "bad_certificate", "%s", who);
+	}
+	cr_expect_eq(ledger_events(db), 0, "nothing recorded for a refused certificate");
+	/* the same batch from P0001's own certificate is recorded */
+	cr_expect_eq(status_as(&y, "P0001", "POST", "/v1/events", body, n, reason, sizeof reason), 200);
+	/* a regulator's single CN may be any name: it reads every history */
+	snprintf(path, sizeof path, "/v1/codes/%s", C1);
+	cr_expect_eq(status_as(&y, "regname", "GET", path, NULL, 0, reason, sizeof reason), 200);
+	cr_expect_eq(status_as(&y, "regname", "POST", "/v1/events", body, n, reason, sizeof reason), 403);
+	cr_expect_str_eq(reason, "read_only");
+	free(body);
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	cr_expect_eq(ledger_events(db), 1);
+	free(db);
+}
+
 Test(yimad, a_facility_acts_only_as_itself)
 {
 	const char *certs = yd_certs();

@@ -28,23 +28,26 @@ typedef struct claim_rows {
 	verify_input_t *in;
 	yima_slice_t (*f)[EVENT_NCOLUMNS];
 	char (*code)[24];
+	char **raw;		/* each row as CSV text (a BAD_RECORD's evidence) */
 } claim_rows_t;
 
 /* n dispense rows of product 8100001 (24 units, DRUGA), codes first ..
- * first+n-1, each of `units` units ("" = the whole pack). */
-static void rows_make(claim_rows_t *c, size_t n, unsigned first, const char *stl,
-		      const char *units)
+ * first+n-1, each of `units` units ("" = the whole pack), for `patient`;
+ * rows that break section 3 are BAD_RECORD inputs. */
+static void rows_make_for(claim_rows_t *c, size_t n, unsigned first, const char *stl,
+			  const char *units, const char *patient)
 {
 	c->n = n;
 	c->in = calloc(n, sizeof *c->in);
 	c->f = calloc(n, sizeof *c->f);
 	c->code = calloc(n, sizeof *c->code);
-	cr_assert(c->in && c->f && c->code);
+	c->raw = calloc(n, sizeof *c->raw);
+	cr_assert(c->in && c->f && c->code && c->raw);
 	for (size_t i = 0; i < n; i++) {
 		csv_row_t row;
 		snprintf(c->code[i], sizeof c->code[i], "8100001%013u", first + (unsigned)i);
 		const char *v[EVENT_NCOLUMNS] = { T0, "H1", "dispense", c->code[i], "DRUGA", units,
-						  stl, "PT1", "" };
+						  stl, patient, "" };
 		for (int k = 0; k < EVENT_NCOLUMNS; k++)
 			c->f[i][k] = yima_slice_cstr(v[k]);
 		memset(&row, 0, sizeof row);
@@ -52,13 +55,27 @@ static void rows_make(claim_rows_t *c, size_t n, unsigned first, const char *stl
 		row.nfields = EVENT_NCOLUMNS;
 		row.field = c->f[i];
 		row.limit = CSV_ROW_MAX_DEFAULT;
+		cr_assert(asprintf(&c->raw[i], "%s,H1,dispense,%s,DRUGA,%s,%s,%s,", T0, c->code[i], units,
+				   stl, patient) > 0);
+		row.raw = yima_slice_cstr(c->raw[i]);
 		verify_input_from_row(&row, &c->in[i]);
-		cr_assert_eq(c->in[i].status, 0, "row %zu: %s", i, c->in[i].reason);
 	}
+}
+
+/* The same for patient PT1, every row a good one. */
+static void rows_make(claim_rows_t *c, size_t n, unsigned first, const char *stl,
+		      const char *units)
+{
+	rows_make_for(c, n, first, stl, units, "PT1");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(c->in[i].status, 0, "row %zu: %s", i, c->in[i].reason);
 }
 
 static void rows_free(claim_rows_t *c)
 {
+	for (size_t i = 0; i < c->n; i++)
+		free(c->raw[i]);
+	free(c->raw);
 	free(c->in);
 	free(c->f);
 	free(c->code);
@@ -145,6 +162,59 @@ Test(claim, other_content_under_an_accepted_settlement_is_a_conflict)
 	scenario_assert_audit_ok(db);
 	rows_free(&a);
 	rows_free(&b);
+	free(db);
+	tu_rmtree(top);
+	free(top);
+}
+
+/* The content hash kept in the claims table must not depend on the host's
+ * byte order (issue 14 item 4): a known answer, computed independently
+ * (Python: struct '<Q' integers, '>Q' length prefixes) for two codes
+ * without a patient.  Every ledger written on x86 holds this form. */
+Test(claim, content_hash_is_the_same_on_every_host)
+{
+	static const char want[] = "402ac3b589f1ed90338650652ebe719daed6f89bd72f0f33072613d18dda4728";
+	char *top, *db = scenario_world(&top), why[512], hex[2 * LEDGER_HASH_LEN + 1];
+	claim_rows_t c;
+	outcome_t o;
+	claim_entry_t ce;
+	ledger_t *lg;
+	ledger_txn_t *txn;
+
+	rows_make_for(&c, 2, 1, "KAT", "", "");
+	cr_assert_eq(settle(db, &c, "KAT", &o), OUTCOME_RECORDED);
+	cr_assert_eq(ledger_open(db, LEDGER_RDONLY, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	cr_assert_eq(ledger_claim_get(txn, yima_slice_cstr("H1"), yima_slice_cstr("KAT"), &ce), 0);
+	for (int i = 0; i < LEDGER_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ce.content[i]);
+	cr_expect_str_eq(hex, want);
+	ledger_txn_abort(txn);
+	ledger_close(lg);
+	rows_free(&c);
+	free(db);
+	tu_rmtree(top);
+	free(top);
+}
+
+/* A settlement id too long to be a key is a BAD_RECORD claim, recorded as
+ * a rejected attempt; looking it up is "not found", never an error taken
+ * to mean it (issue 14 item 4: no EINVAL read as not found). */
+Test(claim, settlement_too_long_to_be_a_key)
+{
+	char *top, *db = scenario_world(&top), stl[301];
+	claim_rows_t c;
+	outcome_t o;
+
+	memset(stl, 'S', 300);
+	stl[300] = '\0';
+	rows_make_for(&c, 3, 1, stl, "", "PT1");
+	cr_assert_eq(c.in[0].status, YIMA_EBADRECORD);
+	cr_assert_eq(settle(db, &c, stl, &o), OUTCOME_RECORDED);
+	cr_assert_eq(o.verdict, VERDICT_REJECT);
+	cr_assert_eq(settle(db, &c, stl, &o), OUTCOME_RECORDED, "a rejected claim is no retry");
+	scenario_assert_audit_ok(db);
+	rows_free(&c);
 	free(db);
 	tu_rmtree(top);
 	free(top);

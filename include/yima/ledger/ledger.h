@@ -28,7 +28,13 @@
  * Transactions: one write transaction at a time (LMDB's rule), any number
  * of readers that never wait for it.  Errors inside a transaction are
  * sticky: after the first failure every later call returns that error,
- * so a caller checks once, at commit.
+ * so a caller checks once, at commit.  Reads keep the same contract: a
+ * read that fails (an LMDB error, a stored value that does not decode, a
+ * bad argument) fails the transaction like a failed write; YIMA_ENOTFOUND
+ * is an answer, not a failure, and leaves the transaction as it was (a
+ * key that could never have been stored, e.g. a part over 255 bytes, is
+ * simply not found).  Callbacks' own errors (scan functions) are returned
+ * as they are and do not fail the transaction.
  */
 #ifndef YIMA_LEDGER_H
 #define YIMA_LEDGER_H
@@ -171,7 +177,10 @@ typedef struct ledger_event {
  * ev->hash.  The caller sets prev_code_seq (see ledger_code_put()). */
 int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev);
 
-/* Read event seq.  Returns 0, YIMA_ENOTFOUND or YIMA_ECORRUPT. */
+/* Read event seq into *ev.  Every field of *ev is set: on success as
+ * stored, with ev->seq = seq (slices into the snapshot); on failure all
+ * zero.  Returns 0, YIMA_ENOTFOUND, YIMA_ECORRUPT / YIMA_EVERSION (the
+ * transaction then fails), or the transaction's sticky error. */
 int ledger_event_get(ledger_txn_t *txn, uint64_t seq, ledger_event_t *ev);
 
 /* Call fn for every event record from seq `from` on, in seq order (a
@@ -241,6 +250,8 @@ typedef struct claim_entry {
 	uint8_t content[LEDGER_HASH_LEN];	/* SHA-256 of what was claimed */
 } claim_entry_t;
 
+/* Returns 0, YIMA_ENOTFOUND (also for a facility or settlement that cannot
+ * be a key: empty facility, over 255 bytes) or a failure. */
 int ledger_claim_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
 		     claim_entry_t *e);
 int ledger_claim_put(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
@@ -259,7 +270,7 @@ typedef struct batch_entry {
 	uint8_t content[LEDGER_HASH_LEN];	/* see claim_batch() */
 } batch_entry_t;
 
-/* Returns 0, YIMA_ENOTFOUND, or YIMA_ECORRUPT. */
+/* Returns 0, YIMA_ENOTFOUND (as ledger_claim_get()), or a failure. */
 int ledger_batch_get(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t id,
 		     batch_entry_t *e);
 /* Record that the batch (facility, id) became these records: an admin

@@ -21,7 +21,9 @@ typedef struct catalog_stats {
  * Load path into the ledger in one transaction.  Bad rows are reported
  * through bad() and skipped; the rest loads.  Returns 0 (check st->bad),
  * YIMA_EFORMAT if the header lacks a required column, YIMA_EIO if the
- * file cannot be read, or a ledger error; why says which.
+ * file cannot be read, YIMA_ENOSPACE if the disk is full ("no space left
+ * on DIR", nothing of the file applied), or a ledger error; why says
+ * which.
  */
 int catalog_load_file(ledger_t *lg, const char *path, catalog_bad_fn bad, void *arg,
 		      catalog_stats_t *st, char *why, size_t whylen);

@@ -44,10 +44,12 @@ void ingest_opts_init(ingest_opts_t *o);
  *   YIMA_EEXIST   the file's SHA-256 was ingested before (and !o->again)
  *   YIMA_EFORMAT  the header is not the nine columns of spec section 3
  *   YIMA_EIO      the input could not be read
+ *   YIMA_ENOSPACE the disk is full ("no space left on DIR": the batch that
+ *                 did not fit is not applied)
  *   or a ledger error.  why names the file, line and reason.  Nothing of a
  * refused file is applied; after an I/O or ledger error the batches
  * committed before it stay (and a rerun of the same file resumes after
- * them).
+ * them).  *st counts committed rows only.
  */
 int ingest_file(ledger_t *lg, const ingest_opts_t *o, ingest_stats_t *st,
 		char *why, size_t whylen);
