@@ -160,8 +160,13 @@ void http_conn_new(struct net *n, int fd, bool public_listener)
 	if ((ctx != NULL && !conn_tls_init(c, ctx)) ||
 	    (c->ev = event_new(n->base, fd, EV_READ | EV_WRITE | EV_PERSIST | EV_ET, conn_event,
 			       c)) == NULL ||
-	    event_add(c->ev, NULL) != 0)
+	    event_add(c->ev, NULL) != 0) {
 		http_conn_close(c);
+		return;
+	}
+	/* Its first bytes are there (TCP_DEFER_ACCEPT): take them now, so a
+	 * ClientHello that is not whole marks a slow client at once. */
+	conn_serve(c);
 }
 
 static void conn_free(http_conn_t *c)
@@ -553,21 +558,56 @@ void http_answer_later(struct http_conn *c, int status, const char *content_type
 
 /* ---- the cap, deadlines, draining -------------------------------------------------- */
 
+/* A handshake that has not had a whole ClientHello yet (yimad has said
+ * nothing although what had arrived was read at accept): what a slow
+ * client looks like.  A real client's first flight arrives in one piece,
+ * and with TCP_DEFER_ACCEPT it is there when the connection is accepted. */
+static bool handshake_stalled(const http_conn_t *c)
+{
+	return c->ssl != NULL && BIO_number_written(SSL_get_wbio(c->ssl)) == 0;
+}
+
+static http_conn_t *first_stalled(struct net *n)
+{
+	http_conn_t *c;
+
+	TAILQ_FOREACH(c, &n->conns[CS_HANDSHAKE], link)
+		if (handshake_stalled(c))
+			return c;
+	return NULL;
+}
+
+/* The head of a state's list if it has been there at least min seconds. */
+static http_conn_t *oldest(struct net *n, enum conn_state st, double min, double now)
+{
+	http_conn_t *c = TAILQ_FIRST(&n->conns[st]);
+	return c != NULL && now - c->since >= min ? c : NULL;
+}
+
+/*
+ * Which connection makes room at the cap: one lingering after a refusal,
+ * the oldest connection idle for a second or more, the oldest handshake
+ * stalled before its ClientHello, the oldest request being read for more
+ * than a moment, the oldest connection idle for more than a moment.  A
+ * request or idleness younger than HTTP_GRACE_S is left alone: it may be
+ * a normal client a few milliseconds from done.  If nothing may be
+ * closed, accepting waits (http_listen.c).
+ */
 bool http_conn_evict(struct net *n)
 {
-	static const enum conn_state order[] = { CS_LINGER, CS_IDLE, CS_HANDSHAKE, CS_READING };
+	double now = server_now();
+	http_conn_t *c;
 
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		http_conn_t *c = TAILQ_FIRST(&n->conns[order[i]]);
-		if (c == NULL)
-			continue;
-		if (order[i] == CS_HANDSHAKE || order[i] == CS_READING)
-			server_refused(n, REFUSED_EVICTED, 0, order[i] == CS_HANDSHAKE ? "in the handshake"
-										 : "reading a request");
-		http_conn_close(c);
-		return true;
-	}
-	return false;
+	if ((c = oldest(n, CS_LINGER, 0, now)) == NULL && (c = oldest(n, CS_IDLE, 1.0, now)) == NULL &&
+	    (c = first_stalled(n)) == NULL &&
+	    (c = oldest(n, CS_READING, HTTP_GRACE_S, now)) == NULL &&
+	    (c = oldest(n, CS_IDLE, HTTP_GRACE_S, now)) == NULL)
+		return false;
+	if (c->state == CS_HANDSHAKE || c->state == CS_READING)
+		server_refused(n, REFUSED_EVICTED, 0, c->state == CS_HANDSHAKE ? "in the handshake"
+									 : "reading a request");
+	http_conn_close(c);
+	return true;
 }
 
 static double state_timeout(const struct net *n, enum conn_state st)

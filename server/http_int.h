@@ -26,6 +26,7 @@
 #define HTTP_BATCH_MAX 64		/* requests answered per wakeup before yielding */
 
 #define HTTP_LINGER_S 2.0		/* reading what follows a refused request */
+#define HTTP_GRACE_S 0.25		/* a connection this young is not closed at the cap */
 
 /* The headers the layer reads; the others are skipped. */
 enum hdr { HDR_CONTENT_TYPE, HDR_TRANSFER_ENCODING, HDR_EXPECT, HDR_OTHER };

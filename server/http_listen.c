@@ -168,7 +168,8 @@ int http_guard_address(struct server *top, const char *hp, char *why, size_t why
  * *port is 0 for the first (a port 0 in hp is then chosen by the kernel
  * and written back for the others).
  */
-static int listen_socket(const char *hp, uint16_t *port, int *out, char *why, size_t whylen)
+static int listen_socket(const char *hp, uint16_t *port, int defer_s, int *out, char *why,
+			 size_t whylen)
 {
 	struct addrinfo *res = NULL;
 	int fd, one = 1, rc;
@@ -178,10 +179,14 @@ static int listen_socket(const char *hp, uint16_t *port, int *out, char *why, si
 		return rc;
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* Accepted sockets inherit TCP_NODELAY (Linux): an answer is one
-	 * write and must not wait for the client's delayed ACK. */
+	 * write and must not wait for the client's delayed ACK.
+	 * TCP_DEFER_ACCEPT: a connection is accepted once its first bytes
+	 * have come (or after the handshake deadline), so one that sends
+	 * nothing holds no descriptor. */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof defer_s) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
 		rc = yima_fail(why, whylen, YIMA_EIO, "cannot listen on %s: %s", hp, strerror(errno));
 		if (fd >= 0)
@@ -202,25 +207,6 @@ static int listen_socket(const char *hp, uint16_t *port, int *out, char *why, si
 
 /* ---- accepting ---------------------------------------------------------------------- */
 
-/* Out of descriptors: take the waiting connection with the reserved one
- * and close it, and pause for a moment. */
-static void out_of_descriptors(struct http_listener *l)
-{
-	struct net *n = l->n;
-	struct timeval pause = { 0, 100000 };
-	int fd;
-
-	server_refused(n, REFUSED_DESCRIPTORS, 0, "accept(): out of file descriptors");
-	if (n->reserve_fd >= 0) {
-		close(n->reserve_fd);
-		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-			close(fd);
-		n->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	}
-	event_del(l->ev);
-	event_add(l->resume, &pause);
-}
-
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_listener *l = arg;
@@ -231,29 +217,51 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 		event_add(l->ev, NULL);
 }
 
-/* At the cap, a new connection takes the place of an older one of this
- * thread, or is closed. */
-static bool room_for_one(struct net *n)
+/* Stop accepting for a moment: what waits stays in the kernel's queue. */
+static void pause_accepting(struct http_listener *l, long usec)
 {
-	if (atomic_load(&n->top->nconns) < n->top->max_conns || http_conn_evict(n))
-		return true;
-	server_refused(n, REFUSED_CONN_LIMIT, 0, "no connection to close for it");
-	return false;
+	struct timeval pause = { 0, usec };
+
+	event_del(l->ev);
+	event_add(l->resume, &pause);
+}
+
+/* Out of descriptors: take the waiting connection with the reserved one
+ * and close it, and pause for a moment. */
+static void out_of_descriptors(struct http_listener *l)
+{
+	struct net *n = l->n;
+	int fd;
+
+	server_refused(n, REFUSED_DESCRIPTORS, 0, "accept(): out of file descriptors");
+	if (n->reserve_fd >= 0) {
+		close(n->reserve_fd);
+		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(fd);
+		n->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	pause_accepting(l, 100000);
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct http_listener *l = arg;
+	struct net *n = l->n;
 	int fd;
 
 	(void)what;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		/* At the cap a new connection takes an older one's place; if
+		 * none may be closed, it waits in the queue a little. */
+		if (atomic_load(&n->top->nconns) >= n->top->max_conns && !http_conn_evict(n)) {
+			server_refused(n, REFUSED_CONN_LIMIT, 0,
+				       "at the cap with nothing to close: accepting paused 50 ms");
+			pause_accepting(l, 50000);
+			return;
+		}
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			if (room_for_one(l->n))
-				http_conn_new(l->n, fd, l->public_listener);
-			else
-				close(fd);
+			http_conn_new(n, fd, l->public_listener);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -276,7 +284,7 @@ int http_listen(struct net *n, const char *hp, bool public_listener, uint16_t *p
 	l->n = n;
 	l->fd = -1;
 	l->public_listener = public_listener;
-	if ((rc = listen_socket(hp, port, &l->fd, why, whylen)) < 0)
+	if ((rc = listen_socket(hp, port, n->o.handshake_timeout_s, &l->fd, why, whylen)) < 0)
 		return rc;
 	if ((l->ev = event_new(n->base, l->fd, EV_READ | EV_PERSIST, on_accept, l)) == NULL ||
 	    (l->resume = evtimer_new(n->base, on_resume, l)) == NULL || event_add(l->ev, NULL) != 0)
