@@ -6,8 +6,8 @@
  * arrival order in one LMDB write transaction and commits once, so one
  * fsync serves as many requests as arrived during the previous commit;
  * answers are packed inside the transaction and released to the network
- * thread only once the commit is on disk (see writer_main), so nothing is
- * acknowledged that is not.  A job that fails for a reason of its own (out
+ * thread only once the commit is on disk (see writer_main and
+ * flusher_main), so nothing is acknowledged that is not.  A job that fails for a reason of its own (out
  * of memory) is answered with an error and the group is redone without
  * it, so no partial job is ever committed.
  */
@@ -32,6 +32,15 @@ struct writer {
 	/* running means (seconds) of a group's apply and commit, and of a
 	 * meta page flush: see writer_main */
 	double group_s, sync_s;
+	/* the flusher: committed groups waiting for their meta page flush */
+	pthread_t flusher;
+	pthread_cond_t fcv;
+	job_t *fq_head, *fq_tail;
+	uint64_t fq_groups;		/* groups in it */
+	uint64_t fq_last;		/* the number of the last commit in it */
+	uint64_t committed;		/* commits made, numbered from 1 */
+	uint64_t durable;		/* every commit up to this one is on disk */
+	bool fstop;
 };
 
 void job_free(job_t *j)
@@ -134,21 +143,11 @@ static bool run_group(writer_t *w, job_t *list)
 }
 
 /* Hand answered jobs to the network threads that own them. */
-static void release(writer_t *w, job_t *list, bool committed, bool synced)
+static void release(writer_t *w, job_t *list)
 {
-	job_t *j, *next;
+	job_t *next;
 
-	if (list == NULL)
-		return;
-	if (committed) {
-		pthread_mutex_lock(&w->mu);
-		w->commits++;
-		w->syncs += synced;
-		for (j = list; j != NULL; j = j->next)
-			w->jobs++;
-		pthread_mutex_unlock(&w->mu);
-	}
-	for (j = list; j != NULL; j = next) {
+	for (job_t *j = list; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
 		w->deliver(j);
@@ -174,26 +173,90 @@ static void ewma(double *mean, double x)
 	*mean = *mean == 0 ? x : 0.8 * *mean + 0.2 * x;
 }
 
-/* Flush the meta page of the group just committed; false (and every job
- * answered 503) if the flush failed. */
-static bool sync_group(writer_t *w, job_t *list)
+/* Give committed groups to the flusher. */
+static void to_flusher(writer_t *w, job_t *list, uint64_t groups)
 {
-	double t0 = mono();
-	int rc = ledger_sync(w->lg);
+	job_t *tail = list;
 
-	ewma(&w->sync_s, mono() - t0);
-	if (rc < 0)
-		fail_all(list, rc);
-	return rc >= 0;
+	if (list == NULL)
+		return;
+	while (tail->next != NULL)
+		tail = tail->next;
+	pthread_mutex_lock(&w->mu);
+	if (w->fq_tail != NULL)
+		w->fq_tail->next = list;
+	else
+		w->fq_head = list;
+	w->fq_tail = tail;
+	w->fq_groups += groups;
+	w->fq_last = w->committed;
+	pthread_cond_signal(&w->fcv);
+	pthread_mutex_unlock(&w->mu);
 }
 
-/* Whether more work waits (a next commit is about to happen). */
-static bool work_waiting(writer_t *w)
+/*
+ * The flusher thread: one ledger_sync() (fdatasync) for every committed
+ * group waiting, then their answers.  It runs beside the writer, so a
+ * flush overlaps the next group's work instead of delaying it; groups
+ * committed while a flush runs share the next one.  A group a later
+ * commit has already made durable needs none.
+ */
+static void *flusher_main(void *arg)
+{
+	writer_t *w = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->fq_head == NULL && !w->fstop)
+			pthread_cond_wait(&w->fcv, &w->mu);
+		job_t *list = w->fq_head;
+		uint64_t last = w->fq_last, groups = w->fq_groups;
+		bool durable = w->durable >= last;
+		w->fq_head = w->fq_tail = NULL;
+		w->fq_groups = 0;
+		pthread_mutex_unlock(&w->mu);
+		if (list == NULL)
+			break;	/* stopping, and nothing waits */
+		if (!durable) {
+			double t0 = mono();
+			int rc = ledger_sync(w->lg);
+			pthread_mutex_lock(&w->mu);
+			ewma(&w->sync_s, mono() - t0);
+			if (rc >= 0 && w->durable < last)
+				w->durable = last;
+			w->syncs += rc >= 0 ? groups : 0;
+			pthread_mutex_unlock(&w->mu);
+			if (rc < 0)
+				fail_all(list, rc);
+		}
+		release(w, list);
+	}
+	return NULL;
+}
+
+/* A group was committed: count it; every earlier commit is on disk now
+ * (this commit's flush came after their meta pages were written). */
+static void committed(writer_t *w, job_t *list, double seconds)
 {
 	pthread_mutex_lock(&w->mu);
-	bool waiting = w->in_head != NULL;
+	ewma(&w->group_s, seconds);
+	w->commits++;
+	for (job_t *j = list; j != NULL; j = j->next)
+		w->jobs++;
+	if (w->durable < w->committed)
+		w->durable = w->committed;
+	w->committed++;
 	pthread_mutex_unlock(&w->mu);
-	return waiting;
+}
+
+/* Whether a group's meta page should be flushed at once: when that costs
+ * less than half a group, or nothing else waits (no next commit soon). */
+static bool flush_now(writer_t *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool now = 2 * w->sync_s < w->group_s || w->in_head == NULL;
+	pthread_mutex_unlock(&w->mu);
+	return now;
 }
 
 /*
@@ -201,19 +264,19 @@ static bool work_waiting(writer_t *w)
  * MDB_NOMETASYNC): a commit is durable once the next commit's flush or an
  * explicit ledger_sync() has run.  Holding a group's answers for the next
  * commit saves a flush but makes its clients wait a whole group longer;
- * flushing at once costs the flush (issue 14: fdatasync 0.2 ms against a
+ * flushing at once costs a flush (issue 14: fdatasync 0.2 ms against a
  * 1.6 ms commit cycle here, and answering after the group's own flush
- * gave +20% claims/s).  So the writer measures both: when a flush takes
- * less than half a group's time, or nothing else waits, a group is
- * flushed and answered at once; on a disk whose flush costs about a
- * whole commit, it rides on the next commit as before.  Either way no
- * answer leaves before its group is on disk.
+ * gave +20% claims/s).  So a committed group goes to the flusher thread
+ * (which flushes while the writer goes on with the next group) when a
+ * flush takes less than half a group, as measured while running, or when
+ * nothing else waits; on a disk whose flush costs about a whole commit,
+ * it rides on the next commit as before.  Either way no answer leaves
+ * before its group is on disk.
  */
 static void *writer_main(void *arg)
 {
 	writer_t *w = arg;
 	job_t *list, *held = NULL;
-	bool held_ok = false;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
@@ -227,28 +290,28 @@ static void *writer_main(void *arg)
 		if (list == NULL && held == NULL && stop)
 			break;
 		if (list == NULL) {
-			/* Nothing new: make the held group durable now. */
-			bool synced = held_ok && sync_group(w, held);
-			release(w, held, held_ok && synced, synced);
+			/* Nothing new: the held group is flushed now. */
+			to_flusher(w, held, 1);
 			held = NULL;
 			continue;
 		}
 		double t0 = mono();
-		bool ok = run_group(w, list);
-		ewma(&w->group_s, mono() - t0);
-		/* This commit flushed the held group's meta page too. */
-		release(w, held, held_ok, false);
-		held = NULL;
-		if (ok && (2 * w->sync_s < w->group_s || !work_waiting(w))) {
-			bool synced = sync_group(w, list);
-			release(w, list, synced, synced);
-		} else if (!ok) {
-			release(w, list, false, false);
-		} else {
-			held = list;
-			held_ok = ok;
+		if (!run_group(w, list)) {
+			release(w, list);	/* 503s: nothing was committed */
+			continue;
 		}
+		committed(w, list, mono() - t0);
+		release(w, held);	/* this commit flushed its meta page */
+		held = NULL;
+		if (flush_now(w))
+			to_flusher(w, list, 1);
+		else
+			held = list;
 	}
+	pthread_mutex_lock(&w->mu);
+	w->fstop = true;
+	pthread_cond_signal(&w->fcv);
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
@@ -265,10 +328,22 @@ int writer_start(ledger_t *lg, writer_deliver_fn *deliver, writer_t **out)
 		goto free_w;
 	if (pthread_cond_init(&w->cv, NULL) != 0)
 		goto destroy_mu;
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+	if (pthread_cond_init(&w->fcv, NULL) != 0)
 		goto destroy_cv;
+	if (pthread_create(&w->flusher, NULL, flusher_main, w) != 0)
+		goto destroy_fcv;
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		goto stop_flusher;
 	*out = w;
 	return 0;
+stop_flusher:
+	pthread_mutex_lock(&w->mu);
+	w->fstop = true;
+	pthread_cond_signal(&w->fcv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->flusher, NULL);
+destroy_fcv:
+	pthread_cond_destroy(&w->fcv);
 destroy_cv:
 	pthread_cond_destroy(&w->cv);
 destroy_mu:
@@ -308,7 +383,9 @@ void writer_stop(writer_t *w)
 	w->stop = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	pthread_join(w->thread, NULL);	/* it stops the flusher when done */
+	pthread_join(w->flusher, NULL);
+	pthread_cond_destroy(&w->fcv);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
