@@ -4,10 +4,11 @@
  * second (1,000 in the TLS handshake, 100 in an HTTP request's headers),
  * reconnecting when closed (the handshake ones for the first two thirds
  * of the flood; then those left trickle on), while a normal client keeps
- * asking.  The normal
- * client is served with p99 under 1 s, every slow connection is closed
- * by the cap or by its deadline although it keeps sending, and the log
- * stays a few lines a second.
+ * asking.  The normal client is served with p99 under 1 s, every slow
+ * connection is closed by the cap or by its deadline although it keeps
+ * sending, and the log stays a few lines a second.  And out of
+ * descriptors (the limit lowered under a running yimad): no spinning,
+ * one log line a second at most.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -310,6 +311,84 @@ Test(yimad_flood, slow_clients_cannot_starve_normal_ones, .timeout = 180)
 	cr_assert_eq(stat(y.log, &sb), 0);
 	cr_expect_lt(sb.st_size, 64 * 1024, "the log stays small: %lld bytes for %lu closed connections",
 		     (long long)sb.st_size, closed);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* CPU seconds (user + system) a process has used, from /proc. */
+static double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *rp;
+	unsigned long long ut = 0, st = 0;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	if ((rp = strrchr(buf, ')')) == NULL ||
+	    sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024];
+	int n = 0;
+
+	cr_assert(fp != NULL);
+	while (fgets(line, sizeof line, fp) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(fp);
+	return n;
+}
+
+/* Out of descriptors (the limit lowered under a running yimad, so that
+ * its cap no longer fits): accept() fails, yimad neither spins nor
+ * floods its log, and serves again once the deadline has closed the
+ * connections that held the descriptors. */
+Test(yimad_flood, out_of_descriptors_does_not_spin, .timeout = 120)
+{
+	static const char *const extra[] = { "--handshake-timeout", "3", "--threads", "1", NULL };
+	char *dir = tu_mkdtemp(), db[600];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct rlimit low = { 40, 40 };
+	int fds[120];
+	yd_t y;
+
+	snprintf(db, sizeof db, "%s/db", dir);
+	yd_start_nofile(&y, db, yd_certs(), extra, 256);
+	cr_assert_eq(prlimit(y.pid, RLIMIT_NOFILE, &low, NULL), 0);
+	a.sin_port = htons(y.port);
+	for (int i = 0; i < 120; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert(fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0);
+		cr_assert_eq(write(fds[i], "\x16", 1), 1);	/* a ClientHello begins */
+	}
+	double cpu0 = proc_cpu(y.pid), t0 = now_s();
+	sleep(2);
+	double cpu = proc_cpu(y.pid) - cpu0, spent = now_s() - t0;
+	cr_expect_lt(cpu, 0.3 * spent, "yimad used %.2f s of CPU in %.1f s out of descriptors", cpu, spent);
+	sleep(3);	/* the handshake deadline frees what the first ones held */
+	for (int i = 0; i < 120; i++)
+		close(fds[i]);
+	hc_resp_t r;
+	int st = -1;
+	for (int i = 0; i < 50 && st != 200; i++, usleep(100000))
+		st = hc_once(&y, "REG1", "GET", "/metrics", NULL, NULL, 0, &r);
+	cr_assert_eq(st, 200, "served again");
+	cr_expect_gt(sample((char *)r.body, "yimad_http_refused_total{reason=\"out_of_descriptors\"} "), 0);
+	hc_resp_free(&r);
+	double total = now_s() - t0;
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	int lines = count_lines(y.log, "reason=out_of_descriptors");
+	cr_expect(lines >= 1 && lines <= (int)total + 2, "%d log lines in %.1f s: at most one a second",
+		  lines, total);
 	tu_rmtree(dir);
 	free(dir);
 }
