@@ -3,7 +3,7 @@
  * the writer and the network threads, handing writer answers back to the
  * thread that owns their connection, counting, draining on SIGTERM.
  *
- * What is served is in server_routes.c; the HTTP layer in http_*.c.
+ * What is served is in server_routes.c; the HTTP layer in server/http/.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

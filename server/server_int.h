@@ -5,7 +5,7 @@
  *
  * Threads: the main thread handles signals; network threads (one per
  * CPU by default, each with its own libevent loop and SO_REUSEPORT
- * listener) run HTTP and TLS (http_*.c) and the reads (history, public
+ * listener) run HTTP and TLS (server/http/) and the reads (history, public
  * view, dry runs: server_routes.c); the writer thread (server_writer.c)
  * applies batches and claims in group commits.  They meet only in the job
  * queue, each network thread's done list (mutexes), the "done" event the
@@ -201,7 +201,7 @@ struct net {
 	uint64_t inflight;		/* write jobs not answered yet */
 	bool draining;
 	double drain_started;
-	/* the HTTP layer's (http_*.c), this thread's only */
+	/* the HTTP layer's (server/http/), this thread's only */
 	struct conn_list conns[CS_COUNT];
 	int reserve_fd;			/* given up to accept() when out of fds */
 	uint8_t scratch[16384];		/* what one read() of a TLS socket got, */

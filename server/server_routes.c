@@ -4,7 +4,7 @@
  * thread), code history and the public view, dry runs, metrics, health.
  *
  * A handler sees the request as http.h gives it and fills the answer;
- * the HTTP layer (http_*.c) does the rest.  A new route is a new row.
+ * the HTTP layer (server/http/) does the rest.  A new route is a new row.
  */
 #define _GNU_SOURCE
 #include <stdio.h>

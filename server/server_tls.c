@@ -1,7 +1,7 @@
 /*
  * server_tls.c - yimad's TLS: the server context, who the client
  * certificate says the caller is, and why a handshake failed (the
- * connections themselves are http_conn.c's).
+ * connections themselves are server/http/http_conn.c's).
  *
  * Facility and regulator certificates come from two CAs; both are trusted
  * for the handshake, and the root a verified chain ends at tells which

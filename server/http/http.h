@@ -1,6 +1,6 @@
 /*
  * http.h - what a route's handler sees of yimad's HTTP layer, and all it
- * needs to answer (server/http_*.c is the layer, server_routes.c the
+ * needs to answer (server/http/ is the layer, server_routes.c the
  * routes).
  *
  * A route is a row of the table in server_routes.c: a path (exact, or a
