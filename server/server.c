@@ -78,7 +78,7 @@ void server_metrics_sum(struct server *top, server_metrics_t *sum)
 		pthread_mutex_unlock(&n->mu);
 	}
 	sum->open = (uint64_t)atomic_load(&top->nconns);
-	writer_counts(top->writer, &sum->commits, &sum->committed_jobs, &sum->commit_syncs);
+	writer_counts(top->writer, sum);
 }
 
 /* Writer thread: an answered job goes back to its network thread. */

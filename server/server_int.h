@@ -103,6 +103,7 @@ typedef struct server_metrics {
 	uint64_t accepted;		/* connections */
 	uint64_t open;			/* connections open now (gauge) */
 	uint64_t commit_syncs;		/* groups answered after their own meta flush */
+	double group_s, flush_s;	/* the writer's running means (seconds) */
 } server_metrics_t;
 
 void metrics_observe_latency(server_metrics_t *m, double seconds);
@@ -140,7 +141,9 @@ int writer_start(ledger_t *lg, writer_deliver_fn *deliver, writer_t **out);
 void writer_submit(writer_t *w, job_t *j);
 /* Finish (and deliver) every submitted job, then stop the thread. */
 void writer_stop(writer_t *w);
-void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs, uint64_t *syncs);
+/* The writer's counts and running means, into m (commits,
+ * committed_jobs, commit_syncs, group_s, flush_s). */
+void writer_counts(writer_t *w, server_metrics_t *m);
 void job_free(job_t *j);
 
 /* ---- TLS ------------------------------------------------------------------------ */

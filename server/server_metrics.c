@@ -97,6 +97,11 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 	family(out, "yimad_commit_flushes_total", "counter",
 	       "Group commits answered after flushing their own meta page (the others rode on the next commit).");
 	buf_printf(out, "yimad_commit_flushes_total %" PRIu64 "\n", m->commit_syncs);
+	family(out, "yimad_commit_group_seconds", "gauge",
+	       "Recent mean time of a group's apply and commit (the writer flushes a group's meta page at once when a flush takes less than half of it).");
+	buf_printf(out, "yimad_commit_group_seconds %.6f\n", m->group_s);
+	family(out, "yimad_commit_flush_seconds", "gauge", "Recent mean time of a meta page flush.");
+	buf_printf(out, "yimad_commit_flush_seconds %.6f\n", m->flush_s);
 	render_http(m, out);
 	if (ledger_txn_begin(lg, false, &txn) == 0) {
 		events = ledger_event_count(txn);

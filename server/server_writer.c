@@ -366,12 +366,14 @@ void writer_submit(writer_t *w, job_t *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-void writer_counts(writer_t *w, uint64_t *commits, uint64_t *jobs, uint64_t *syncs)
+void writer_counts(writer_t *w, server_metrics_t *m)
 {
 	pthread_mutex_lock(&w->mu);
-	*commits = w->commits;
-	*jobs = w->jobs;
-	*syncs = w->syncs;
+	m->commits = w->commits;
+	m->committed_jobs = w->jobs;
+	m->commit_syncs = w->syncs;
+	m->group_s = w->group_s;
+	m->flush_s = w->sync_s;
 	pthread_mutex_unlock(&w->mu);
 }
 
