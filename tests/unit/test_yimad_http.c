@@ -5,7 +5,8 @@
  * byte; keep-alive, pipelining, HTTP/1.0, Expect; one TLS record per
  * answer; both protobuf media types; /healthz on the public listener;
  * failed handshakes counted and logged; a second server on a taken
- * address refused; the metrics' HELP, TYPE and build info.
+ * address refused; a connection cap that must fit the descriptor limit;
+ * the metrics' HELP, TYPE and build info.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -476,6 +477,24 @@ Test(yimad_http, metrics_have_help_type_and_build_info)
 	cr_expect_gt(samples, 50);
 	free(copy);
 	free(m);
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	free(db);
+}
+
+/* A cap the descriptor limit cannot hold is refused at start, not met by
+ * failing accepts later; one it can hold is taken. */
+Test(yimad_http, max_conns_must_fit_the_descriptor_limit)
+{
+	char *db = new_db(), cmd[1200];
+
+	snprintf(cmd, sizeof cmd, "ulimit -n 256 && %s/yimad --db %s --listen 127.0.0.1:0 "
+		 "--insecure-http --max-conns 5000 2>/dev/null", YIMA_BINARY_DIR, db);
+	int st = system(cmd);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "--max-conns 5000 with 256 descriptors: exit 2");
+	static const char *const extra[] = { "--max-conns", "100", NULL };
+	yd_t y;
+	yd_start_nofile(&y, db, NULL, extra, 256);
+	cr_expect_eq(hc_once(&y, NULL, "GET", "/healthz", NULL, NULL, 0, NULL), 200);
 	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
 	free(db);
 }
