@@ -20,7 +20,8 @@ static const char usage[] =
 	"usage: yimad --db DIR --listen HOST:PORT\n"
 	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F]\n"
 	"             [--public-listen HOST:PORT] [--insecure-http]\n"
-	"             [--max-body BYTES] [--timeout SECONDS] [--refund-window-days N]\n"
+	"             [--max-body BYTES] [--timeout SECONDS] [--handshake-timeout SECONDS]\n"
+	"             [--max-conns N] [--refund-window-days N]\n"
 	"             [--threads N] [--quiet] [--config FILE]\n"
 	"\n"
 	"The settle-by-code service (spec section 6, docs/protocol.md).  TLS with\n"
@@ -28,10 +29,16 @@ static const char usage[] =
 	"facility of its subject CN, a regulator certificate (--regulator-ca) reads\n"
 	"any history.  --insecure-http serves plain HTTP on a loopback address only\n"
 	"(development).  --threads: network threads (default one per CPU, at most\n"
-	"8).  One log line per request on stderr.  SIGTERM drains.\n";
+	"8).  --timeout: a request must arrive whole, and an answer be read, within\n"
+	"it from its first byte (default 30 s); idle connections close after it.\n"
+	"--handshake-timeout: the TLS handshake's (10 s).  --max-conns: open\n"
+	"connections (default: what the descriptor limit allows); at the cap the\n"
+	"oldest idle connection makes room.  One log line per request on stderr,\n"
+	"one per refusal of the HTTP layer (a few a second at most).  SIGTERM\n"
+	"drains.\n";
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
-       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS };
+       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -49,6 +56,8 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "threads", required_argument, NULL, O_THREADS },
+	{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
+	{ "max-conns", required_argument, NULL, O_MAXCONNS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -99,6 +108,16 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 		if (!parse_num(v, 1, 64, &n))
 			goto bad;
 		o->threads = (int)n;
+		break;
+	case O_HSTIMEOUT:
+		if (!parse_num(v, 1, 3600, &n))
+			goto bad;
+		o->handshake_timeout_s = (int)n;
+		break;
+	case O_MAXCONNS:
+		if (!parse_num(v, 1, 1000000, &n))
+			goto bad;
+		o->max_conns = (int)n;
 		break;
 	case O_REFUND:
 		if (!parse_num(v, 0, REFUND_WINDOW_DAYS_MAX, &n))
@@ -223,6 +242,8 @@ int server_main(int argc, char **argv)
 	if (flags.max_body) o.max_body = flags.max_body;
 	if (flags.timeout_s) o.timeout_s = flags.timeout_s;
 	if (flags.threads) o.threads = flags.threads;
+	if (flags.handshake_timeout_s) o.handshake_timeout_s = flags.handshake_timeout_s;
+	if (flags.max_conns) o.max_conns = flags.max_conns;
 	if (flags.refund_window_days != REFUND_UNSET)
 		o.refund_window_days = flags.refund_window_days;
 	if (o.db == NULL || o.listen == NULL) {

@@ -1,13 +1,17 @@
 /*
  * server_metrics.c - GET /metrics: Prometheus text exposition of yimad's
  * counters (requests by route and status class, verdicts and findings of
- * recorded events, a request latency histogram, group commits, ledger
- * size).
+ * recorded events, a request latency histogram, group commits, what the
+ * HTTP layer refused, connections, ledger size, the build).  Every
+ * family has its HELP and TYPE: `promtool check metrics` passes
+ * (tests/integration/test_metrics.sh).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "yima/util/version.h"
+#include "http.h"
 #include "server_int.h"
 
 /* Upper bounds in seconds: 100 us .. ~3 s, doubling. */
@@ -26,7 +30,24 @@ void metrics_observe_latency(server_metrics_t *m, double s)
 	m->latency_count++;
 }
 
-static const char *const route_names[6] = { "events", "settle", "codes", "metrics", "healthz", "other" };
+/* "# HELP name text\n# TYPE name type\n" */
+static void family(buf_t *out, const char *name, const char *type, const char *help)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_http(const server_metrics_t *m, buf_t *out)
+{
+	family(out, "yimad_http_refused_total", "counter",
+	       "Requests and connections the HTTP layer refused or cut off, by reason.");
+	for (int i = 0; i < REFUSED_COUNT; i++)
+		buf_printf(out, "yimad_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			   refusal_name((enum refusal)i), m->refused[i]);
+	family(out, "yimad_connections_accepted_total", "counter", "Connections accepted.");
+	buf_printf(out, "yimad_connections_accepted_total %" PRIu64 "\n", m->accepted);
+	family(out, "yimad_connections", "gauge", "Connections open now.");
+	buf_printf(out, "yimad_connections %" PRIu64 "\n", m->open);
+}
 
 void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 {
@@ -36,11 +57,13 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 	char path[4096];
 	struct stat sb;
 
+	family(out, "yimad_build_info", "gauge", "The running yimad's version; always 1.");
+	buf_printf(out, "yimad_build_info{version=\"%s\"} 1\n", YIMA_VERSION);
 	buf_puts(out, "# HELP yimad_requests_total HTTP requests by route.\n"
 		      "# TYPE yimad_requests_total counter\n");
-	for (int i = 0; i < 6; i++)
-		buf_printf(out, "yimad_requests_total{route=\"%s\"} %" PRIu64 "\n", route_names[i],
-			   m->requests[i]);
+	for (int i = 0; i <= routes_count; i++)
+		buf_printf(out, "yimad_requests_total{route=\"%s\"} %" PRIu64 "\n",
+			   i < routes_count ? server_routes[i].metric : "other", m->requests[i]);
 	buf_puts(out, "# HELP yimad_responses_total HTTP responses by status class.\n"
 		      "# TYPE yimad_responses_total counter\n");
 	for (int i = 2; i < 6; i++)
@@ -67,11 +90,20 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 	}
 	buf_printf(out, "yimad_request_seconds_sum %.6f\nyimad_request_seconds_count %" PRIu64 "\n",
 		   m->latency_sum, m->latency_count);
-	buf_printf(out, "# HELP yimad_commits_total Group commits and the write requests they carried.\n"
-		        "# TYPE yimad_commits_total counter\nyimad_commits_total %" PRIu64 "\n"
-		        "# TYPE yimad_committed_requests_total counter\n"
-		        "yimad_committed_requests_total %" PRIu64 "\n",
-		   m->commits, m->committed_jobs);
+	family(out, "yimad_commits_total", "counter", "Group commits of the writer thread.");
+	buf_printf(out, "yimad_commits_total %" PRIu64 "\n", m->commits);
+	family(out, "yimad_committed_requests_total", "counter",
+	       "Write requests (batches, claims) carried by group commits.");
+	buf_printf(out, "yimad_committed_requests_total %" PRIu64 "\n", m->committed_jobs);
+	family(out, "yimad_commit_flushes_total", "counter",
+	       "Group commits answered after flushing their own meta page (the others rode on the next commit).");
+	buf_printf(out, "yimad_commit_flushes_total %" PRIu64 "\n", m->commit_syncs);
+	family(out, "yimad_commit_group_seconds", "gauge",
+	       "Recent mean time of a group's apply and commit (the writer flushes a group's meta page at once when a flush takes less than half of it).");
+	buf_printf(out, "yimad_commit_group_seconds %.6f\n", m->group_s);
+	family(out, "yimad_commit_flush_seconds", "gauge", "Recent mean time of a meta page flush.");
+	buf_printf(out, "yimad_commit_flush_seconds %.6f\n", m->flush_s);
+	render_http(m, out);
 	if (ledger_txn_begin(lg, false, &txn) == 0) {
 		events = ledger_event_count(txn);
 		ledger_txn_abort(txn);

@@ -1,7 +1,7 @@
 /*
- * server_tls.c - yimad's TLS: the server context, wrapping accepted
- * connections in OpenSSL bufferevents, and who the client certificate
- * says the caller is.
+ * server_tls.c - yimad's TLS: the server context, who the client
+ * certificate says the caller is, and why a handshake failed (the
+ * connections themselves are server/http/http_conn.c's).
  *
  * Facility and regulator certificates come from two CAs; both are trusted
  * for the handshake, and the root a verified chain ends at tells which
@@ -11,13 +11,13 @@
  * be any name.  A refused certificate completes the handshake and gets
  * 403 on every request, with the reason (docs/protocol.md).
  */
+#include <stdio.h>
 #include <string.h>
 
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "server_int.h"
 #include "yima/util/error.h"
@@ -39,7 +39,11 @@ SSL_CTX *tls_server_ctx(const char *cert, const char *key, const char *client_ca
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	/* A client that closes without close_notify has ended its
+	 * connection, not broken it. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* Take all that one read() got: http_conn.c feeds it once. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		ssl_why(why, whylen, "--tls-cert", cert);
 		goto free_ctx;
@@ -69,26 +73,6 @@ free_ctx:
 	return NULL;
 }
 
-static struct bufferevent *bev_tls(struct event_base *base, void *arg)
-{
-	SSL_CTX *ctx = arg;
-	SSL *ssl = SSL_new(ctx);
-
-	if (ssl == NULL)
-		return NULL;
-	/* No BEV_OPT_DEFER_CALLBACKS: with deferred callbacks, a client
-	 * pipelining requests under load got "evhttp_read_cb: illegal
-	 * connection state 7" and its connection dropped (bench_yimad
-	 * --depth 4); without them libevent 2.1 keeps the order right. */
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
-}
-
-void tls_attach(struct evhttp *http, SSL_CTX *ctx)
-{
-	evhttp_set_bevcb(http, bev_tls, ctx);
-}
-
 X509 *tls_load_cert(const char *path)
 {
 	X509 *x = NULL;
@@ -114,11 +98,8 @@ static int subject_cns(X509 *peer, ASN1_STRING **cn)
 	return n;
 }
 
-void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
+void tls_caller(SSL *ssl, X509 *regulator_ca, caller_t *c)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 	X509 *peer;
 	STACK_OF(X509) *chain;
 	int n;
@@ -136,9 +117,14 @@ void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
 				      : "the client certificate's subject has more than one CN (exactly one is required)";
 		return;
 	}
+	/* A resumed session has no verified chain (it was verified when it
+	 * was made): then the certificate's issuer tells, since the two CAs
+	 * are different CAs. */
 	chain = SSL_get0_verified_chain(ssl);
-	if (regulator_ca != NULL && chain != NULL && (n = sk_X509_num(chain)) > 0 &&
-	    X509_cmp(sk_X509_value(chain, n - 1), regulator_ca) == 0) {
+	if (regulator_ca != NULL &&
+	    (chain != NULL && (n = sk_X509_num(chain)) > 0
+		     ? X509_cmp(sk_X509_value(chain, n - 1), regulator_ca) == 0
+		     : X509_check_issued(regulator_ca, peer) == X509_V_OK)) {
 		c->kind = CALLER_REGULATOR;
 		return;
 	}
@@ -152,4 +138,18 @@ void tls_caller(struct evhttp_request *req, X509 *regulator_ca, caller_t *c)
 	memcpy(c->cn, ASN1_STRING_get0_data(cn), (size_t)n);
 	c->cn[n] = '\0';
 	c->kind = CALLER_FACILITY;
+}
+
+void tls_failure_reason(SSL *ssl, int err, char *out, size_t n)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *why = e ? ERR_reason_error_string(e) : NULL;
+	long vr = SSL_get_verify_result(ssl);
+
+	if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN || why == NULL)
+		why = "the client closed the connection during the handshake";
+	if (vr != X509_V_OK)
+		snprintf(out, n, "%s (%s)", why, X509_verify_cert_error_string(vr));
+	else
+		snprintf(out, n, "%s", why);
 }

@@ -31,7 +31,8 @@ grep -q "^\.Fl -version" "$y1" || fail "yima.1: --version"
 for f in $("$build/yimad" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u) --version --help; do
 	grep -q "Fl -${f#--}\b" "$y8" || fail "yimad.8 does not mention $f"
 done
-metrics=$(grep -ho '# TYPE yimad_[a-z_]*' "$src"/server/*.c | sed 's/# TYPE //' | sort -u)
+metrics=$( (grep -ho '# TYPE yimad_[a-z_]*' "$src"/server/*.c | sed 's/# TYPE //';
+	   grep -ho 'family(out, "yimad_[a-z_]*' "$src"/server/*.c | sed 's/.*"//') | sort -u)
 [ -n "$metrics" ] || fail "no metric families found in server/*.c"
 for m in $metrics; do
 	grep -q "^\.It Li $m\b" "$y8" || fail "yimad.8 METRICS has no $m"

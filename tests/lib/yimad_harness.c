@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "yimad_harness.h"
+#include "yima/ledger/ledger.h"
 
 const char *yd_certs(void)
 {
@@ -40,7 +42,7 @@ const char *yd_certs(void)
 	return dir;
 }
 
-static uint16_t free_port(void)
+uint16_t yd_free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof a;
@@ -71,17 +73,35 @@ static bool port_open(uint16_t port)
 	return ok;
 }
 
+/* yimad serves a ledger and never makes one (as `yima init` does): make
+ * it here when the test has not. */
+static void yd_ledger_make(const char *db)
+{
+	char why[512];
+	ledger_t *lg;
+
+	cr_assert_eq(ledger_open(db, LEDGER_CREATE, &lg, why, sizeof why), 0, "%s", why);
+	ledger_close(lg);
+}
+
 void yd_start(yd_t *y, const char *db, const char *certs, const char *const *extra)
+{
+	yd_start_nofile(y, db, certs, extra, 0);
+}
+
+void yd_start_nofile(yd_t *y, const char *db, const char *certs, const char *const *extra,
+		     unsigned nofile)
 {
 	char listen[64], a[5][600];
 	const char *argv[40];
 	int n = 0;
 
 	memset(y, 0, sizeof *y);
+	yd_ledger_make(db);
 	snprintf(y->db, sizeof y->db, "%s", db);
 	snprintf(y->certs, sizeof y->certs, "%s", certs ? certs : "");
 	snprintf(y->log, sizeof y->log, "%s.yimad.log", db);
-	y->port = free_port();
+	y->port = yd_free_port();
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", y->port);
 	argv[n++] = YIMA_BINARY_DIR "/yimad";
 	argv[n++] = "--db";
@@ -117,6 +137,9 @@ void yd_start(yd_t *y, const char *db, const char *certs, const char *const *ext
 			dup2(fd, 2);
 			close(fd);
 		}
+		struct rlimit rl = { nofile, nofile };
+		if (nofile > 0 && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -197,6 +220,7 @@ void hc_close(hc_t *h)
 	SSL_CTX_free(h->ctx);
 	if (h->fd >= 0)
 		close(h->fd);
+	free(h->buf);
 	memset(h, 0, sizeof *h);
 	h->fd = -1;
 }
@@ -227,14 +251,14 @@ static ssize_t recv_some(hc_t *h, void *p, size_t n)
  * Content-Length bytes), 0 while it is incomplete. */
 static size_t answer_len(const char *buf, size_t len)
 {
-	const char *eoh = strstr(buf, "\r\n\r\n");
+	const char *eoh = memmem(buf, len, "\r\n\r\n", 4);
 	const char *cl;
 	size_t clen;
 
 	if (eoh == NULL)
 		return 0;
-	cl = strcasestr(buf, "\r\nContent-Length:");
-	clen = cl && cl < eoh ? strtoul(cl + 17, NULL, 10) : 0;
+	cl = memmem(buf, (size_t)(eoh - buf) + 2, "\r\nContent-Length:", 17);
+	clen = cl ? strtoul(cl + 17, NULL, 10) : 0;
 	return (size_t)(eoh + 4 - buf) + clen <= len ? (size_t)(eoh + 4 - buf) + clen : 0;
 }
 
@@ -254,12 +278,36 @@ static bool read_more(hc_t *h, char **buf, size_t *len, size_t *cap)
 	return true;
 }
 
+bool hc_send(hc_t *h, const void *p, size_t n)
+{
+	return send_all(h, p, n);
+}
+
+bool hc_read(hc_t *h, hc_resp_t *r)
+{
+	size_t alen, hlen;
+
+	memset(r, 0, sizeof *r);
+	while ((alen = h->len ? answer_len(h->buf, h->len) : 0) == 0)
+		if (!read_more(h, &h->buf, &h->len, &h->cap))
+			return false;
+	hlen = (size_t)((char *)memmem(h->buf, h->len, "\r\n\r\n", 4) + 4 - h->buf);
+	r->status = atoi(h->buf + 9);
+	snprintf(r->head, sizeof r->head, "%.*s", (int)hlen, h->buf);
+	r->len = alen - hlen;
+	r->body = malloc(r->len + 1);
+	cr_assert(r->body != NULL);
+	memcpy(r->body, h->buf + hlen, r->len);
+	r->body[r->len] = 0;
+	memmove(h->buf, h->buf + alen, h->len - alen);
+	h->len -= alen;
+	return true;
+}
+
 bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype,
 		const void *body, size_t n, hc_resp_t *r)
 {
 	char head[1024];
-	char *buf = NULL;
-	size_t len = 0, cap = 0, alen;
 	int hl;
 
 	memset(r, 0, sizeof *r);
@@ -268,21 +316,7 @@ bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype
 		      path, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", n);
 	if (!send_all(h, head, (size_t)hl) || (n > 0 && !send_all(h, body, n)))
 		return false;
-	while (read_more(h, &buf, &len, &cap)) {
-		if ((alen = answer_len(buf, len)) == 0)
-			continue;
-		size_t hlen = (size_t)(strstr(buf, "\r\n\r\n") + 4 - buf);
-		r->status = atoi(buf + 9);
-		r->len = alen - hlen;
-		r->body = malloc(r->len + 1);
-		cr_assert(r->body != NULL);
-		memcpy(r->body, buf + hlen, r->len);
-		r->body[r->len] = 0;
-		free(buf);
-		return true;
-	}
-	free(buf);
-	return false;
+	return hc_read(h, r);
 }
 
 void hc_resp_free(hc_resp_t *r)

@@ -36,6 +36,11 @@ const char *yd_certs(void);
  * more arguments, NULL-terminated list, may be NULL.  Waits until it
  * accepts connections. */
 void yd_start(yd_t *y, const char *db, const char *certs, const char *const *extra);
+/* The same with its descriptor limit (soft and hard) set to nofile. */
+void yd_start_nofile(yd_t *y, const char *db, const char *certs, const char *const *extra,
+		     unsigned nofile);
+/* A free loopback port (for --public-listen). */
+uint16_t yd_free_port(void);
 /* Send sig and wait; returns the exit status (or 128+signal). */
 int yd_stop(yd_t *y, int sig);
 
@@ -43,6 +48,8 @@ typedef struct hc {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
+	char *buf;		/* received, not yet returned by hc_read() */
+	size_t len, cap;
 } hc_t;
 
 /* Connect to the server; who = client certificate name in certs (NULL:
@@ -53,6 +60,7 @@ void hc_close(hc_t *h);
 
 typedef struct hc_resp {
 	int status;
+	char head[2048];	/* status line and headers, NUL-terminated */
 	uint8_t *body;
 	size_t len;
 } hc_resp_t;
@@ -61,6 +69,12 @@ typedef struct hc_resp {
 bool hc_request(hc_t *h, const char *method, const char *path, const char *ctype,
 		const void *body, size_t n, hc_resp_t *r);
 void hc_resp_free(hc_resp_t *r);
+
+/* Send bytes as they are; false on a transport failure. */
+bool hc_send(hc_t *h, const void *p, size_t n);
+/* Read one answer (headers and Content-Length body); false if the
+ * connection ended first. */
+bool hc_read(hc_t *h, hc_resp_t *r);
 
 /* Write bytes (several requests, pipelined) at once, then read until
  * want answers came; returns how many of them were 200. */
