@@ -394,14 +394,15 @@ Test(yimad_http, healthz_on_the_public_listener_and_failed_handshakes)
 	free(db);
 }
 
-Test(yimad_http, a_second_server_on_a_taken_address_is_refused)
+Test(yimad_http, a_second_server_on_a_taken_address_is_refused, .timeout = 60)
 {
 	char *db = new_db(), *db2 = new_db(), cmd[1400], *out = NULL;
 	yd_t y;
 	size_t cap = 0;
 
 	yd_start(&y, db, NULL, NULL);
-	snprintf(cmd, sizeof cmd, "%s/yimad --db %s --listen 127.0.0.1:%u --insecure-http 2>&1",
+	/* a server that does not refuse would run on: timeout ends it (124) */
+	snprintf(cmd, sizeof cmd, "timeout 10 %s/yimad --db %s --listen 127.0.0.1:%u --insecure-http 2>&1",
 		 YIMA_BINARY_DIR, db2, y.port);
 	FILE *fp = popen(cmd, "r");
 	cr_assert(fp != NULL);
@@ -422,7 +423,7 @@ Test(yimad_http, a_second_server_on_a_taken_address_is_refused)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 8) == 0);
-	snprintf(cmd, sizeof cmd, "%s/yimad --db %s --listen 127.0.0.1:%u --insecure-http 2>/dev/null",
+	snprintf(cmd, sizeof cmd, "timeout 10 %s/yimad --db %s --listen 127.0.0.1:%u --insecure-http 2>/dev/null",
 		 YIMA_BINARY_DIR, db2, y.port);
 	st = system(cmd);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2,
