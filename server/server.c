@@ -222,6 +222,7 @@ static int net_setup(struct server *top, struct net *n, uint16_t *port, uint16_t
 	n->o = top->o;
 	n->lg = top->lg;
 	n->regulator_ca = top->regulator_ca;
+	n->relays = &top->relays;
 	n->writer = top->writer;
 	n->ctx = top->ctx;
 	n->public_ctx = top->public_ctx;
@@ -278,6 +279,7 @@ static int tls_setup(struct server *s, char *why, size_t whylen)
 {
 	char host[256];
 	uint16_t port;
+	int rc;
 
 	if (s->o.insecure_http) {
 		if (http_split_hostport(s->o.listen, host, sizeof host, &port) < 0 ||
@@ -296,6 +298,9 @@ static int tls_setup(struct server *s, char *why, size_t whylen)
 			return yima_fail(why, whylen, YIMA_ECRYPTO, "--regulator-ca %s: no certificate",
 					 s->o.regulator_ca);
 	}
+	/* loaded in both modes, so a file that does not parse stops yimad */
+	if (s->o.relay && (rc = relay_load(s->o.relay, &s->relays, why, whylen)) < 0)
+		return rc;
 	if ((s->bio_method = http_bio_method_new()) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
 	if (s->o.public_listen == NULL)
@@ -423,6 +428,7 @@ static void server_teardown(struct server *s)
 	SSL_CTX_free(s->ctx);
 	SSL_CTX_free(s->public_ctx);
 	X509_free(s->regulator_ca);
+	relay_free(&s->relays);
 	BIO_meth_free(s->bio_method);
 	ledger_close(s->lg);
 	for (int i = 0; i < 2; i++)

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "relay.h"
 #include "request.h"
 #include "yima/util/buf.h"
 #include "yima.pb-c.h"
@@ -37,6 +38,7 @@ typedef struct server_opts {
 	const char *tls_cert, *tls_key;
 	const char *client_ca;		/* facility certificates */
 	const char *regulator_ca;	/* regulator certificates */
+	const char *relay;		/* --relay FILE: platforms (relay.h) */
 	bool insecure_http;		/* loopback only */
 	size_t max_body;
 	int timeout_s;			/* a whole request, an answer read, idle */
@@ -60,12 +62,16 @@ enum caller_kind {
 	CALLER_TRUSTED,		/* --insecure-http: acts as what it says */
 	CALLER_REFUSED,		/* a verified certificate whose subject is not
 				 * one CN (a facility id, for a facility) */
+	CALLER_RELAY,		/* a platform of --relay: acts for the
+				 * facilities its patterns match */
 };
 
 typedef struct caller {
 	enum caller_kind kind;
-	char cn[FACILITY_MAX + 1];	/* facility id (CALLER_FACILITY) */
+	char cn[RELAY_CN_MAX + 1];	/* facility id (CALLER_FACILITY), or the
+					 * relay's CN */
 	const char *refusal;		/* CALLER_REFUSED: why (static text) */
+	const relay_entry_t *relay;	/* CALLER_RELAY */
 } caller_t;
 
 /* ---- metrics (per network thread, under its mutex) ------------------------- */
@@ -153,7 +159,7 @@ void job_free(job_t *j);
 SSL_CTX *tls_server_ctx(const char *cert, const char *key, const char *client_ca,
 			const char *regulator_ca, char *why, size_t whylen);
 /* The caller on a TLS connection whose handshake is done. */
-void tls_caller(SSL *ssl, X509 *regulator_ca, caller_t *c);
+void tls_caller(SSL *ssl, X509 *regulator_ca, const relay_table_t *relays, caller_t *c);
 /* Why a handshake failed (err from SSL_get_error), for the log: OpenSSL's
  * reason and the verification result, no client data. */
 void tls_failure_reason(SSL *ssl, int err, char *out, size_t n);
@@ -191,6 +197,7 @@ struct net {
 	server_opts_t o;
 	ledger_t *lg;
 	X509 *regulator_ca;
+	const relay_table_t *relays;
 	writer_t *writer;
 	SSL_CTX *ctx, *public_ctx;	/* NULL ctx: --insecure-http */
 	struct event_base *base;
@@ -223,6 +230,7 @@ struct server {
 	server_opts_t o;
 	SSL_CTX *ctx, *public_ctx;
 	X509 *regulator_ca;
+	relay_table_t relays;
 	ledger_t *lg;
 	writer_t *writer;
 	struct event_base *base;	/* main thread: signals, log flushing */

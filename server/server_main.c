@@ -18,7 +18,7 @@
 
 static const char usage[] =
 	"usage: yimad --db DIR --listen HOST:PORT\n"
-	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F]\n"
+	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F] [--relay F]\n"
 	"             [--public-listen HOST:PORT] [--insecure-http]\n"
 	"             [--max-body BYTES] [--timeout SECONDS] [--handshake-timeout SECONDS]\n"
 	"             [--max-conns N] [--refund-window-days N]\n"
@@ -27,7 +27,8 @@ static const char usage[] =
 	"The settle-by-code service (spec section 6, docs/protocol.md).  TLS with\n"
 	"client certificates: a facility certificate (from --client-ca) acts as the\n"
 	"facility of its subject CN, a regulator certificate (--regulator-ca) reads\n"
-	"any history.  --insecure-http serves plain HTTP on a loopback address only\n"
+	"any history, a platform named in --relay FILE (lines `CN pattern...`) acts\n"
+	"for the facilities its patterns match.  --insecure-http serves plain HTTP on a loopback address only\n"
 	"(development).  --threads: network threads (default one per CPU, at most\n"
 	"8).  --timeout: a request must arrive whole, and an answer be read, within\n"
 	"it from its first byte (default 30 s); idle connections close after it.\n"
@@ -38,7 +39,7 @@ static const char usage[] =
 	"drains.\n";
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
-       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS };
+       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS, O_RELAY };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -58,6 +59,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 	{ "max-conns", required_argument, NULL, O_MAXCONNS },
+	{ "relay", required_argument, NULL, O_RELAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +94,7 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 	case O_KEY: o->tls_key = v; break;
 	case O_CA: o->client_ca = v; break;
 	case O_RCA: o->regulator_ca = v; break;
+	case O_RELAY: o->relay = v; break;
 	case O_INSECURE: o->insecure_http = is_true(v); break;
 	case O_QUIET: o->quiet = is_true(v); break;
 	case O_MAXBODY:
@@ -237,6 +240,7 @@ int server_main(int argc, char **argv)
 	if (flags.tls_key) o.tls_key = flags.tls_key;
 	if (flags.client_ca) o.client_ca = flags.client_ca;
 	if (flags.regulator_ca) o.regulator_ca = flags.regulator_ca;
+	if (flags.relay) o.relay = flags.relay;
 	if (flags.insecure_http) o.insecure_http = true;
 	if (flags.quiet) o.quiet = true;
 	if (flags.max_body) o.max_body = flags.max_body;

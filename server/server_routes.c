@@ -76,13 +76,43 @@ static int submit(struct net *n, job_t *j)
 
 /* ---- POST /v1/events ------------------------------------------------------------- */
 
-/* The facility a batch acts as: the certificate's; every event naming a
- * facility must name that one.  Returns false after answering. */
+/* May the caller act as facility f?  A facility as itself, a relay as the
+ * facilities its patterns match (relay.h). */
+static bool may_act_as(const caller_t *c, const char *f)
+{
+	if (c->kind == CALLER_RELAY)
+		return relay_may_act_as(c->relay, f, strlen(f));
+	return c->kind != CALLER_FACILITY || strcmp(f, c->cn) == 0;
+}
+
+/* A relay's batch: every event naming a facility must name one it may act
+ * for; the batch belongs to the relay (its id is the relay's to choose). */
+static bool relay_batch(const caller_t *c, const Yima__V1__EventBatch *b, char *owner,
+			http_answer_t *ans)
+{
+	for (size_t i = 0; i < b->n_events; i++) {
+		const char *f = b->events[i]->facility;
+		if (f != NULL && f[0] != '\0' && !may_act_as(c, f)) {
+			http_error(ans, 403, "forbidden_facility",
+				   "event %zu names facility \"%.20s\", which relay %s does not serve", i + 1,
+				   f, c->cn);
+			return false;
+		}
+	}
+	snprintf(owner, RELAY_CN_MAX + 1, "%s", c->cn);
+	return true;
+}
+
+/* The owner of a batch: the certificate's facility, every event naming a
+ * facility naming that one (a relay's: relay_batch()).  Returns false
+ * after answering. */
 static bool batch_facility(const caller_t *c, const Yima__V1__EventBatch *b, char *fac,
 			   http_answer_t *ans)
 {
 	const char *want = c->kind == CALLER_FACILITY ? c->cn : NULL;
 
+	if (c->kind == CALLER_RELAY)
+		return relay_batch(c, b, fac, ans);
 	for (size_t i = 0; i < b->n_events; i++) {
 		const char *f = b->events[i]->facility;
 		if (f == NULL || f[0] == '\0')
@@ -106,7 +136,7 @@ static bool batch_facility(const caller_t *c, const Yima__V1__EventBatch *b, cha
 static int on_events(struct net *n, const http_req_t *req, http_answer_t *ans)
 {
 	Yima__V1__EventBatch *b;
-	char fac[FACILITY_MAX + 1];
+	char fac[RELAY_CN_MAX + 1];
 	size_t idlen;
 	job_t *j;
 
@@ -199,7 +229,7 @@ static int on_settle(struct net *n, const http_req_t *req, http_answer_t *ans)
 		return HTTP_DONE;
 	}
 	ncodes = wire_claim_ncodes(cl);
-	if (c->kind == CALLER_FACILITY && strcmp(cl->facility, c->cn) != 0) {
+	if (!may_act_as(c, cl->facility)) {
 		http_error(ans, 403, "forbidden_facility", "claim names facility \"%.20s\", the caller is \"%s\"",
 			   cl->facility, c->cn);
 	} else if (!event_is_facility_id(cl->facility, strlen(cl->facility))) {
@@ -242,12 +272,25 @@ static int pack_public(ledger_txn_t *txn, const query_t *q, buf_t *out)
 /* A loaded code's answer: the public view to anyone, the history to
  * regulators whole and to a facility that handled the code without other
  * facilities' settlement ids and counterparties (verifier/view.h). */
+static bool caller_owns(void *arg, yima_slice_t f)
+{
+	const caller_t *c = arg;
+	char fac[FACILITY_MAX + 1];
+
+	if (f.n > FACILITY_MAX)
+		return false;
+	memcpy(fac, f.p, f.n);
+	fac[f.n] = '\0';
+	return may_act_as(c, fac);
+}
+
 static void code_answer(ledger_txn_t *txn, query_t *q, const caller_t *c, bool pub,
 			http_answer_t *ans)
 {
+	bool facing = !pub && (c->kind == CALLER_FACILITY || c->kind == CALLER_RELAY);
 	int rc;
 
-	if (!pub && c->kind == CALLER_FACILITY && !view_facility_handled(q, c->cn)) {
+	if (facing && !view_handled(q, caller_owns, (void *)c)) {
 		http_error(ans, 403, "not_handled", "facility %s has no record of this code", c->cn);
 		return;
 	}
@@ -256,8 +299,8 @@ static void code_answer(ledger_txn_t *txn, query_t *q, const caller_t *c, bool p
 			   "the full history needs a facility or regulator certificate");
 		return;
 	}
-	if (!pub && c->kind == CALLER_FACILITY)
-		view_redact_for_facility(q, c->cn);
+	if (facing)
+		view_redact(q, caller_owns, (void *)c);
 	if ((rc = pub ? pack_public(txn, q, ans->body) : wire_pack_history(q, ans->body)) < 0)
 		http_error(ans, 503, "internal", "%s", yima_strerror(rc));
 	else {

@@ -98,7 +98,7 @@ static int subject_cns(X509 *peer, ASN1_STRING **cn)
 	return n;
 }
 
-void tls_caller(SSL *ssl, X509 *regulator_ca, caller_t *c)
+void tls_caller(SSL *ssl, X509 *regulator_ca, const relay_table_t *relays, caller_t *c)
 {
 	X509 *peer;
 	STACK_OF(X509) *chain;
@@ -128,8 +128,16 @@ void tls_caller(SSL *ssl, X509 *regulator_ca, caller_t *c)
 		c->kind = CALLER_REGULATOR;
 		return;
 	}
+	/* A platform of --relay acts for the facilities its patterns match. */
+	if ((n = ASN1_STRING_length(cn)) > 0 &&
+	    (c->relay = relay_find(relays, (const char *)ASN1_STRING_get0_data(cn), (size_t)n)) != NULL) {
+		memcpy(c->cn, c->relay->cn, strlen(c->relay->cn) + 1);
+		c->kind = CALLER_RELAY;
+		return;
+	}
 	/* The CN whole, never a truncated copy of a longer one. */
 	if ((n = ASN1_STRING_length(cn)) <= 0 || (size_t)n >= sizeof c->cn ||
+	    (size_t)n > FACILITY_MAX ||
 	    !event_is_facility_id((const char *)ASN1_STRING_get0_data(cn), (size_t)n)) {
 		c->kind = CALLER_REFUSED;
 		c->refusal = "the client certificate's CN is not a facility id ([A-Z0-9]{1,20})";

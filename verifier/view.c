@@ -10,19 +10,34 @@ static bool applied(const ledger_event_t *e)
 	return e->status == REC_OK && e->verdict != VERDICT_REJECT;
 }
 
-bool view_facility_handled(const query_t *q, const char *facility)
+bool view_handled(const query_t *q, view_own_fn *own, void *arg)
 {
 	for (size_t i = 0; i < q->h.n; i++)
-		if (applied(&q->h.ev[i]) && yima_slice_eq_cstr(q->h.ev[i].facility, facility))
+		if (applied(&q->h.ev[i]) && own(arg, q->h.ev[i].facility))
 			return true;
 	return false;
 }
 
+static bool is_facility(void *arg, yima_slice_t f)
+{
+	return yima_slice_eq_cstr(f, arg);
+}
+
+bool view_facility_handled(const query_t *q, const char *facility)
+{
+	return view_handled(q, is_facility, (void *)facility);
+}
+
 void view_redact_for_facility(query_t *q, const char *facility)
+{
+	view_redact(q, is_facility, (void *)facility);
+}
+
+void view_redact(query_t *q, view_own_fn *own, void *arg)
 {
 	for (size_t i = 0; i < q->h.n; i++) {
 		ledger_event_t *e = &q->h.ev[i];
-		if (yima_slice_eq_cstr(e->facility, facility))
+		if (own(arg, e->facility))
 			continue;
 		e->settlement = yima_slice("", 0);
 		e->counterparty = yima_slice("", 0);

@@ -226,7 +226,7 @@ static int conn_read_plain(http_conn_t *c)
 static void conn_handshake_done(http_conn_t *c)
 {
 	if (!c->public_listener)
-		tls_caller(c->ssl, c->n->regulator_ca, &c->caller);
+		tls_caller(c->ssl, c->n->regulator_ca, c->n->relays, &c->caller);
 	http_conn_set_state(c, CS_IDLE, server_now());
 }
 

@@ -36,7 +36,7 @@ const char *yd_certs(void)
 		 "'subj:nocn:/O=yima test/OU=P0001' 'subj:badcn:/CN=p-0001' "
 		 "'subj:longcn:/CN=P00000000000000000001' "
 		 "'regsubj:regname:/CN=Provincial regulator, office 1' "
-		 "'regsubj:reg2cn:/CN=REG1/CN=REG2' >/dev/null 2>&1",
+		 "'regsubj:reg2cn:/CN=REG1/CN=REG2' PLATFORM-AH >/dev/null 2>&1",
 		 dir, YIMA_SOURCE_DIR, dir);
 	cr_assert_eq(system(cmd), 0, "scripts/certs failed");
 	return dir;

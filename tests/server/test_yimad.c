@@ -862,3 +862,66 @@ Test(yimad, config_file_options)
 	free(dir);
 	free(db);
 }
+
+/* Issue 13: a platform named in --relay FILE sends batches and claims for
+ * the facilities its patterns match, events of several of them in one
+ * batch; a facility outside its patterns is 403 and nothing is recorded;
+ * it reads the histories of codes its facilities handled.  Everyone else
+ * still acts only as itself. */
+Test(yimad, relay_acts_for_its_facilities)
+{
+	char *dir = tu_mkdtemp(), *db = world(), relay[700];
+	const char *certs = yd_certs();
+	yd_t y;
+
+	snprintf(relay, sizeof relay, "%s/relay.conf", dir);
+	FILE *fp = fopen(relay, "w");
+	cr_assert_not_null(fp);
+	fputs("# platform  facilities\nPLATFORM-AH P0* H9?\n", fp);
+	fclose(fp);
+	const char *extra[] = { "--relay", relay, NULL };
+	yd_start(&y, db, certs, extra);
+
+	Yima__V1__BatchReceipt *r = post_batch(&y, "PLATFORM-AH", "r-1",
+					       RECV("P0001", C1) RECV("P0002", C2), 200);
+	cr_expect_eq(r->n_verdicts, 2);
+	yima__v1__batch_receipt__free_unpacked(r, NULL);
+	post_batch(&y, "PLATFORM-AH", "r-2", RECV("P0001", C3) RECV("H0001", C3), 403);
+	cr_expect_eq(ledger_events(db), 2, "nothing of a batch naming another facility");
+	Yima__V1__ClaimVerdict *v = post_claim(&y, "PLATFORM-AH", "P0001", "RS1", "DRUGA:" C1 "/4",
+					       false, 200);
+	expect_verdict(v->codes[0], "accept", "a claim for a facility the relay serves");
+	yima__v1__claim_verdict__free_unpacked(v, NULL);
+	post_claim(&y, "PLATFORM-AH", "H0001", "RS2", "DRUGA:" C2 "/4", false, 403);
+	/* the facilities themselves are unchanged: P0001 may not act as P0002 */
+	post_batch(&y, "P0001", "own-1", RECV("P0002", C3), 403);
+	cr_expect_eq(hc_once(&y, "PLATFORM-AH", "GET", "/v1/codes/" C1, NULL, NULL, 0, NULL), 200);
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	cr_expect_eq(ledger_events(db), 3);
+	scenario_assert_audit_ok(db);
+	free(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* A relay file that does not parse stops yimad at start, naming the line. */
+Test(yimad, bad_relay_file_refused_at_start)
+{
+	char *dir = tu_mkdtemp(), cmd[2048], relay[700];
+
+	snprintf(relay, sizeof relay, "%s/relay.conf", dir);
+	FILE *fp = fopen(relay, "w");
+	cr_assert_not_null(fp);
+	fputs("PLATFORM-AH p0*\n", fp);
+	fclose(fp);
+	snprintf(cmd, sizeof cmd, "%s/yima init --db %s/db >/dev/null 2>&1 && %s/yimad --db %s/db "
+		 "--listen 127.0.0.1:0 --insecure-http --relay %s 2>%s/err",
+		 YIMA_BINARY_DIR, dir, YIMA_BINARY_DIR, dir, relay, dir);
+	int st = system(cmd);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "refused with exit 2");
+	snprintf(cmd, sizeof cmd, "grep -q 'relay.conf: line 1: \"p0\\*\" is not a facility pattern' %s/err",
+		 dir);
+	cr_expect_eq(system(cmd), 0, "the message names the file, line and pattern");
+	tu_rmtree(dir);
+	free(dir);
+}

@@ -28,9 +28,16 @@ typedef struct view_public {
  * Returns 0 or a ledger error. */
 int view_public(ledger_txn_t *txn, const query_t *q, view_public_t *v);
 
-/* True if facility has an applied event of the code: a facility that
- * handled the code may read its history; a rejected attempt does not
- * open another facility's history to it. */
+/* Which facilities a caller speaks for: a facility for itself, a relay
+ * platform for those its patterns match.  True if f is one of them. */
+typedef bool view_own_fn(void *arg, yima_slice_t f);
+
+/* True if one of the caller's facilities has an applied event of the code:
+ * such a caller may read its history; a rejected attempt does not open
+ * another facility's history to it. */
+bool view_handled(const query_t *q, view_own_fn *own, void *arg);
+
+/* The same for one facility. */
 bool view_facility_handled(const query_t *q, const char *facility);
 
 /*
@@ -40,8 +47,12 @@ bool view_facility_handled(const query_t *q, const char *facility);
  * (when, where, what kind of event, how many units, the verdict and
  * findings, the chain hash), not their settlement ids or counterparties.
  * Patient hashes and raw rows are never part of a history answer.
- * Blanks those fields of q's events in place; regulators get q as it is.
+ * Blanks those fields of the events of facilities the caller does not
+ * speak for, in place; regulators get q as it is.
  */
+void view_redact(query_t *q, view_own_fn *own, void *arg);
+
+/* The same for one facility. */
 void view_redact_for_facility(query_t *q, const char *facility);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "relay.h"
 #include "wire.h"
 
 enum request_kind {
@@ -19,7 +20,9 @@ enum request_kind {
 
 typedef struct request {
 	enum request_kind kind;
-	char facility[FACILITY_MAX + 1];
+	char facility[RELAY_CN_MAX + 1];	/* a claim's facility; a batch's
+					 * owner: its facility, or the relay
+					 * that sent it (the batch id's scope) */
 	bool dry_run;
 	Yima__V1__EventBatch *batch;	/* owned: the inputs point into it */
 	Yima__V1__Claim *claim;
