@@ -129,7 +129,7 @@ static bool batch_facility(const caller_t *c, const Yima__V1__EventBatch *b, cha
 		http_error(ans, 400, "bad_body", "the batch names no valid facility id");
 		return false;
 	}
-	snprintf(fac, FACILITY_MAX + 1, "%s", want);
+	snprintf(fac, RELAY_CN_MAX + 1, "%s", want);	/* fac: the owner buffer */
 	return true;
 }
 
