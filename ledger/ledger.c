@@ -35,6 +35,7 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_FILES] = "files",
 	[DB_CLAIMS] = "claims",
 	[DB_BATCHES] = "batches",
+	[DB_PATIENTS] = "patients",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;
@@ -155,8 +156,10 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
-		if (rc == MDB_NOTFOUND && rdonly && (i == DB_CLAIMS || i == DB_BATCHES)) {
-			/* Added with yimad: older ledgers have no such table. */
+		if (rc == MDB_NOTFOUND && rdonly &&
+		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS)) {
+			/* Added later (yimad, patient chains): older
+			 * ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
 		}
@@ -168,11 +171,13 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 			goto fail;
 		}
 	}
-	/* The layout version: written once, checked on every open. */
+	/* The layout version: checked on every open; a writer raises an
+	 * older one to this yima's (ledger.h says why). */
 	MDB_val k = { 6, "layout" }, v;
+	uint8_t ver = LEDGER_LAYOUT;
 	rc = mdb_get(t, lg->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && !rdonly) {
-		uint8_t ver = LEDGER_LAYOUT;
+	if (!rdonly && (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 1 &&
+					       *(uint8_t *)v.mv_data < LEDGER_LAYOUT))) {
 		v.mv_size = 1;
 		v.mv_data = &ver;
 		rc = mdb_put(t, lg->dbi[DB_META], &k, &v, 0);
@@ -445,7 +450,9 @@ static void txn_close_cursors(ledger_txn_t *txn)
 {
 	if (txn->settle_cur != NULL && !txn->write)
 		mdb_cursor_close(txn->settle_cur);
-	txn->settle_cur = NULL;
+	if (txn->patient_cur != NULL && !txn->write)
+		mdb_cursor_close(txn->patient_cur);
+	txn->settle_cur = txn->patient_cur = NULL;
 }
 
 static void txn_free(ledger_txn_t *txn)

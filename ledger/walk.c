@@ -243,7 +243,7 @@ close:
 int ledger_tables_compare(ledger_txn_t *stored, ledger_txn_t *replayed, char *why, size_t whylen)
 {
 	static const enum ledger_db tables[] = { DB_CODES, DB_SETTLE, DB_CATALOG, DB_RECALLS,
-							 DB_CLAIMS, DB_BATCHES };
+							 DB_CLAIMS, DB_BATCHES, DB_PATIENTS };
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		int rc = compare_table(stored, replayed, tables[i], why, whylen);
 		if (rc < 0)

@@ -299,7 +299,7 @@ static void totals(struct report *r)
 		count_row(b, verdict_name((enum verdict)v), a->by_verdict[v]);
 	buf_puts(b, "</tbody></table>\n<table id=\"by-finding\"><thead><tr><th>finding</th><th>events</th>"
 		    "</tr></thead><tbody>\n");
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (a->by_finding[f])
 			count_row(b, finding_name((enum finding)f), a->by_finding[f]);
 	if (a->flagged == 0)
@@ -398,7 +398,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 	html_text(b, ev->settlement.p, ev->settlement.n);
 	buf_printf(b, "</td><td class=\"v-%s\">%s</td><td>", verdict_name(ev->verdict), verdict_name(ev->verdict));
 	const char *sep = "";
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (ev->findings & FINDING_BIT(f)) {
 			buf_printf(b, "%s%s", sep, finding_name((enum finding)f));
 			sep = " ";
