@@ -36,6 +36,7 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_CLAIMS] = "claims",
 	[DB_BATCHES] = "batches",
 	[DB_PATIENTS] = "patients",
+	[DB_PATIENT_LINKS] = "patient_links",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;
@@ -157,7 +158,7 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
 		if (rc == MDB_NOTFOUND && rdonly &&
-		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS)) {
+		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS)) {
 			/* Added later (yimad, patient chains): older
 			 * ledgers have no such table. */
 			lg->absent |= 1u << i;
@@ -176,8 +177,14 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 	MDB_val k = { 6, "layout" }, v;
 	uint8_t ver = LEDGER_LAYOUT;
 	rc = mdb_get(t, lg->dbi[DB_META], &k, &v);
-	if (!rdonly && (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 1 &&
-					       *(uint8_t *)v.mv_data < LEDGER_LAYOUT))) {
+	bool older = rc == 0 && v.mv_size == 1 && *(uint8_t *)v.mv_data < LEDGER_LAYOUT;
+	if (!rdonly && (rc == MDB_NOTFOUND || older)) {
+		/* records written before patient chains join them first */
+		if (older && (rc = ledger_patients_migrate(lg, t)) < 0) {
+			mdb_txn_abort(t);
+			return yima_fail(why, whylen, rc, "%s: linking patient chains: %s", lg->dir,
+					 yima_strerror(rc));
+		}
 		v.mv_size = 1;
 		v.mv_data = &ver;
 		rc = mdb_put(t, lg->dbi[DB_META], &k, &v, 0);
@@ -334,6 +341,14 @@ const char *ledger_dir(const ledger_t *lg)
 }
 
 /* ---- transactions ------------------------------------------------------ */
+
+uint8_t ledger_meta_layout(ledger_txn_t *txn)
+{
+	MDB_val k = { 6, "layout" }, v;
+	if (mdb_get(txn->mdb, ledger_dbi(txn, DB_META), &k, &v) != 0 || v.mv_size != 1)
+		return 1;
+	return *(uint8_t *)v.mv_data;
+}
 
 static uint64_t meta_u64(MDB_txn *t, MDB_dbi dbi, const char *name, uint64_t dflt)
 {

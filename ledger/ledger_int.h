@@ -27,6 +27,7 @@ enum ledger_db {
 	DB_CLAIMS,
 	DB_BATCHES,
 	DB_PATIENTS,
+	DB_PATIENT_LINKS,
 	DB_COUNT
 };
 
@@ -137,8 +138,19 @@ static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
 }
 
 /* Make ev, about to be appended as event seq, the head of its patient's
- * chain: sets its prev_patient_seq and patient_max_sec (patients.c). */
+ * chain: sets its prev_patient_seq and patient_max_sec (patients.c).  A
+ * record kept in layout 1 (ev->layout == RECORD_LAYOUT_1: the audit
+ * replaying a record written before chains) has its link in the
+ * patient_links table instead. */
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq);
+
+/* A ledger opened for writing whose layout predates patient chains: link
+ * its records into chains (patient_links) in t, before anything else is
+ * written (patients.c).  Returns 0 or an error. */
+int ledger_patients_migrate(ledger_t *lg, MDB_txn *t);
+
+/* The layout version stored in meta (1 if none). */
+uint8_t ledger_meta_layout(ledger_txn_t *txn);
 
 /* h = SHA-256(prev || bytes) */
 int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],

@@ -19,18 +19,35 @@
  * compares full hashes, so that only costs the other's records a read.
  * The table is derived from the records: `yima audit` rebuilds it by
  * replay and compares it (ledger_tables_compare).
+ *
+ * Records written before chains existed (layout 1) cannot hold a link:
+ * when a yima that keeps chains first writes to such a ledger, it links
+ * them (ledger_patients_migrate(), in the transaction that raises the
+ * ledger's layout) and keeps their links in `patient_links`:
+ *
+ *   key   u64 BE seq of a layout-1 record   value  as a `patients` value
+ *
+ * They count under the drug code their record claims (an applied
+ * dispense's claimed drug is its product's, unless SUBSTITUTED could not
+ * be judged).  The audit replays them into the same table.
  */
 #include <string.h>
 
 #include "ledger_int.h"
 
 #define PATIENT_KEY 8		/* 2^64 prefixes: shared chains stay rare */
-#define PATIENT_VAL 16
+#define LINK_VAL 16		/* u64 BE seq, i64 BE chain max */
 
-static void head_decode(const MDB_val *v, uint64_t *seq, int64_t *max)
+static void link_decode(const MDB_val *v, uint64_t *seq, int64_t *max)
 {
 	*seq = get_u64be(v->mv_data);
 	*max = (int64_t)get_u64be((const uint8_t *)v->mv_data + 8);
+}
+
+static void link_encode(uint8_t val[LINK_VAL], uint64_t seq, int64_t max)
+{
+	put_u64be(val, seq);
+	put_u64be(val + 8, (uint64_t)max);
 }
 
 static int64_t ceil_sec(const yima_time_t *t)
@@ -38,40 +55,135 @@ static int64_t ceil_sec(const yima_time_t *t)
 	return t->sec + (t->nsec > 0);
 }
 
-/* Link ev (not yet appended: seq is the next one) into its chain: set
- * its back-link and chain max from the head, and make it the head. */
+/* The new head's link from the old head (v: rc 0), or none. */
+static int link_from_head(int rc, const MDB_val *v, uint64_t seq, const yima_time_t *t,
+			  uint64_t *prev, int64_t *max)
+{
+	*prev = 0;
+	*max = ceil_sec(t);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return yima_err_from_mdb(rc);
+	uint64_t p;
+	int64_t m;
+	if (v->mv_size != LINK_VAL)
+		return YIMA_ECORRUPT;
+	link_decode(v, &p, &m);
+	if (p == 0 || p >= seq)
+		return YIMA_ECORRUPT;
+	*prev = p;
+	if (m > *max)
+		*max = m;
+	return 0;
+}
+
+/* A layout-1 record's link, kept beside it. */
+static int legacy_put(MDB_txn *t, MDB_dbi links, uint64_t seq, uint64_t prev, int64_t max)
+{
+	uint8_t kb[8], val[LINK_VAL];
+	put_u64be(kb, seq);
+	link_encode(val, prev, max);
+	MDB_val k = { 8, kb }, v = { LINK_VAL, val };
+	int rc = mdb_put(t, links, &k, &v, MDB_APPEND);
+	return rc ? yima_err_from_mdb(rc) : 0;
+}
+
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
 {
-	uint8_t val[PATIENT_VAL];
+	uint8_t val[LINK_VAL];
 	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v;
-	int rc;
+	int rc, found;
 
 	if (txn->patient_cur == NULL &&
 	    (rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &txn->patient_cur)) != 0)
 		return yima_err_from_mdb(rc);
-	ev->prev_patient_seq = 0;
-	ev->patient_max_sec = ceil_sec(&ev->time);
-	rc = mdb_cursor_get(txn->patient_cur, &k, &v, MDB_SET_KEY);
-	if (rc == 0) {
-		uint64_t prev;
-		int64_t max;
-		if (v.mv_size != PATIENT_VAL)
-			return YIMA_ECORRUPT;
-		head_decode(&v, &prev, &max);
-		if (prev == 0 || prev >= seq)
-			return YIMA_ECORRUPT;
-		ev->prev_patient_seq = prev;
-		if (max > ev->patient_max_sec)
-			ev->patient_max_sec = max;
-	} else if (rc != MDB_NOTFOUND) {
-		return yima_err_from_mdb(rc);
-	}
-	put_u64be(val, seq);
-	put_u64be(val + 8, (uint64_t)ev->patient_max_sec);
-	MDB_val nv = { PATIENT_VAL, val };
+	found = mdb_cursor_get(txn->patient_cur, &k, &v, MDB_SET_KEY);
+	if ((rc = link_from_head(found, &v, seq, &ev->time, &ev->prev_patient_seq,
+				 &ev->patient_max_sec)) < 0)
+		return rc;
+	if (ev->layout == RECORD_LAYOUT_1 &&
+	    (rc = legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq, ev->prev_patient_seq,
+			     ev->patient_max_sec)) < 0)
+		return rc;
+	link_encode(val, seq, ev->patient_max_sec);
+	MDB_val nv = { LINK_VAL, val };
 	/* the same size in place: the common case, a patient seen before */
-	rc = mdb_cursor_put(txn->patient_cur, &k, &nv, rc == 0 ? MDB_CURRENT : 0);
+	rc = mdb_cursor_put(txn->patient_cur, &k, &nv, found == 0 ? MDB_CURRENT : 0);
 	return rc ? yima_err_from_mdb(rc) : 0;
+}
+
+/* ---- linking the records of an older ledger ----------------------------- */
+
+static bool legacy_member(const ledger_event_t *ev)
+{
+	return ev->layout == RECORD_LAYOUT_1 && ev->status == REC_OK && ev->type == EV_DISPENSE &&
+	       ev->verdict != VERDICT_REJECT && ev->has_patient;
+}
+
+static int migrate_one(ledger_t *lg, MDB_txn *t, const ledger_event_t *ev, uint64_t seq)
+{
+	uint8_t val[LINK_VAL];
+	MDB_val k = { PATIENT_KEY, (void *)ev->patient_mac }, v;
+	uint64_t prev;
+	int64_t max;
+	int rc;
+
+	rc = mdb_get(t, lg->dbi[DB_PATIENTS], &k, &v);
+	if ((rc = link_from_head(rc, &v, seq, &ev->time, &prev, &max)) < 0 ||
+	    (rc = legacy_put(t, lg->dbi[DB_PATIENT_LINKS], seq, prev, max)) < 0)
+		return rc;
+	link_encode(val, seq, max);
+	MDB_val nv = { LINK_VAL, val };
+	rc = mdb_put(t, lg->dbi[DB_PATIENTS], &k, &nv, 0);
+	return rc ? yima_err_from_mdb(rc) : 0;
+}
+
+int ledger_patients_migrate(ledger_t *lg, MDB_txn *t)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	ledger_event_t ev;
+	int rc = 0, mrc;
+
+	if ((mrc = mdb_cursor_open(t, lg->dbi[DB_EVENTS], &cur)) != 0)
+		return yima_err_from_mdb(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = YIMA_ECORRUPT;
+			break;
+		}
+		if ((rc = ledger_event_decode(v.mv_data, v.mv_size, &ev)) == 0 && legacy_member(&ev))
+			rc = migrate_one(lg, t, &ev, get_u64be(k.mv_data));
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = yima_err_from_mdb(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ---- walking a chain ---------------------------------------------------- */
+
+/* The link of record ev at seq: in the record (layout 2) or beside it. */
+static int link_of(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+
+	if (ev->patient_link)
+		return 0;
+	if (!legacy_member(ev) || ledger_table_absent(txn->lg, DB_PATIENT_LINKS))
+		return YIMA_ECORRUPT;
+	put_u64be(kb, seq);
+	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? YIMA_ECORRUPT : yima_err_from_mdb(rc);
+	if (v.mv_size != LINK_VAL)
+		return YIMA_ECORRUPT;
+	link_decode(&v, &ev->prev_patient_seq, &ev->patient_max_sec);
+	ev->patient_drug = ev->drug;
+	return 0;
 }
 
 int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t after_sec,
@@ -92,15 +204,17 @@ int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], in
 		return 0;
 	if (rc != 0)
 		return yima_err_from_mdb(rc);
-	if (v.mv_size != PATIENT_VAL)
+	if (v.mv_size != LINK_VAL)
 		return YIMA_ECORRUPT;
-	head_decode(&v, &seq, &max);
+	link_decode(&v, &seq, &max);
 	while (seq != 0 && max > after_sec) {
 		if ((rc = ledger_event_get(txn, seq, &ev)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
 		ev.seq = seq;
+		if ((rc = link_of(txn, &ev, seq)) < 0)
+			return rc;
 		/* a link points back, and the chain max only grows */
-		if (!ev.patient_link || ev.prev_patient_seq >= seq || ev.patient_max_sec > max)
+		if (ev.prev_patient_seq >= seq || ev.patient_max_sec > max)
 			return YIMA_ECORRUPT;
 		if ((max = ev.patient_max_sec) <= after_sec)
 			break;

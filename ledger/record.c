@@ -222,16 +222,19 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
 	if (txn->err)
 		return txn->err;
 	ev->seq = txn->events + 1;
-	/* a link of its patient's chain, unless replayed as written before
-	 * chains existed (layout 1) */
-	if (ev->layout != RECORD_LAYOUT_1 && ev->patient_link && ev->status == REC_OK) {
-		ev->layout = RECORD_LAYOUT_PATIENT;
+	/* a link of its patient's chain: in the record (layout 2), or
+	 * beside it for a record replayed as written before chains existed
+	 * (layout 1) */
+	if (ev->patient_link && ev->status == REC_OK && ev->has_patient) {
+		if (ev->layout != RECORD_LAYOUT_1)
+			ev->layout = RECORD_LAYOUT_PATIENT;
 		if ((rc = ledger_patient_link(txn, ev, ev->seq)) < 0)
 			return ledger_txn_fail(txn, rc);
 	} else {
 		ev->layout = RECORD_LAYOUT_1;
-		ev->patient_link = false;
 	}
+	if (ev->layout == RECORD_LAYOUT_1)
+		ev->patient_link = false;
 	buf_reset(&txn->scratch);
 	if ((rc = ledger_event_encode(ev, &txn->scratch)) < 0)
 		return ledger_txn_fail(txn, rc);
