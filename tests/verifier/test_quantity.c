@@ -116,6 +116,17 @@ static const qcase_t cases[] = {
 	      "accept\naccept\naccept\naccept\naccept\n"
 	      "accept\naccept\naccept\naccept\naccept\nwarn OVER_QUANTITY" } } },
 
+	{ "instants before 1970 (negative seconds in the chain) count the same",
+	  { { CATALOG, CAT, NULL },
+	    { ROWS,
+	      RCV("1969-12-01T10:00:00+08:00", "H1", A(01)) RCV("1969-12-01T10:00:00+08:00", "H1", A(02))
+	      RCV("1969-12-01T10:00:00+08:00", "H1", A(03))
+	      DSP("1969-12-02T10:00:00.5+08:00", "H1", A(01), "", "ST1", "PT1")
+	      DSP("1969-12-03T10:00:00+08:00", "H1", A(02), "", "ST2", "PT1")
+	      DSP("1970-01-01T07:59:59.5+08:00", "H1", A(03), "1", "ST3", "PT1")
+	      DSP("1970-01-01T10:00:00.5+08:00", "H1", A(03), "1", "ST4", "PT1"),
+	      "accept\naccept\naccept\naccept\naccept\nwarn OVER_QUANTITY\naccept" } } },
+
 	{ "refunds net out; a rejected refund does not",
 	  { { CATALOG, CAT, NULL },
 	    { ROWS,
