@@ -152,8 +152,13 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 {
 	MDB_txn *t;
 	bool rdonly = lg->flags & LEDGER_RDONLY;
-	int rc = mdb_txn_begin(lg->env, NULL, rdonly ? MDB_RDONLY : 0, &t);
-	if (rc != 0)
+	int rc;
+
+	/* room for this transaction: it may link an older ledger's patient
+	 * chains (ledger_patients_migrate()) */
+	if (!rdonly && (rc = ledger_map_reserve(lg)) < 0)
+		return yima_fail(why, whylen, rc, "%s: %s", lg->dir, yima_strerror(rc));
+	if ((rc = mdb_txn_begin(lg->env, NULL, rdonly ? MDB_RDONLY : 0, &t)) != 0)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
@@ -477,6 +482,7 @@ static void txn_free(ledger_txn_t *txn)
 	EVP_MD_CTX_free(txn->md);
 	EVP_MAC_CTX_free(txn->mac);
 	free(txn->catcache);
+	ledger_heads_free(txn);
 	buf_deinit(&txn->scratch);
 	free(txn);
 }
@@ -485,6 +491,8 @@ int ledger_txn_commit(ledger_txn_t *txn)
 {
 	int rc = txn->err;
 
+	if (rc == 0 && txn->write)
+		rc = ledger_heads_flush(txn);
 	if (rc == 0 && txn->write && txn->meta_dirty)
 		rc = meta_store(txn);
 	txn_close_cursors(txn);

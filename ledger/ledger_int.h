@@ -96,6 +96,8 @@ struct ledger_txn {
 	EVP_MAC_CTX *mac;		/* keyed once, reinitialized per use */
 	MDB_cursor *settle_cur;		/* reused by every settlement scan */
 	MDB_cursor *patient_cur;	/* reused by every patient chain update */
+	struct patient_heads *heads;	/* patient chain heads read or moved
+					 * (patient_heads.c); lazily made */
 	int64_t recalls;		/* entries on the recall list, -1 unknown */
 	struct catcache_slot *catcache;	/* lazily allocated */
 	buf_t scratch;			/* encoding buffer, reused */
@@ -143,6 +145,20 @@ static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
  * replaying a record written before chains) has its link in the
  * patient_links table instead. */
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq);
+
+/* A `patients` value: seq and chain max in LEDGER_PATIENT_VAL bytes.
+ * Returns 0, or YIMA_ETOOBIG past 2^40 events or +-2^39 seconds. */
+#define LEDGER_PATIENT_VAL 10
+int ledger_patient_value(uint8_t val[LEDGER_PATIENT_VAL], uint64_t seq, int64_t max);
+
+/* The transaction's cache of chain heads (patient_heads.c), keyed by the
+ * first 6 bytes of a patient hash: get (false: not cached), set (dirty:
+ * to be written back), flush (write back the moved heads in key order;
+ * at commit), free. */
+bool ledger_heads_get(ledger_txn_t *txn, const uint8_t *prefix, uint64_t *seq, int64_t *max);
+int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max, bool dirty);
+int ledger_heads_flush(ledger_txn_t *txn);
+void ledger_heads_free(ledger_txn_t *txn);
 
 /* A ledger opened for writing whose layout predates patient chains: link
  * its records into chains (patient_links) in t, before anything else is

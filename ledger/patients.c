@@ -40,7 +40,7 @@
  * entry costs its bytes plus ~10 of LMDB's, at the ~70% page fill of
  * random inserts, so every byte saved here is ~0.4 bytes an event. */
 #define PATIENT_KEY 6		/* 2^48 prefixes: a shared chain is rare */
-#define LINK_VAL 10		/* 40-bit seq, 40-bit signed chain max */
+#define LINK_VAL LEDGER_PATIENT_VAL	/* 40-bit seq, 40-bit signed chain max */
 #define SEQ_MAX ((uint64_t)1 << 40)	/* 10^12 events */
 #define MAX_ABS ((int64_t)1 << 39)	/* +-17,000 years of seconds: years
 					 * 0001-9999 fit */
@@ -67,7 +67,7 @@ static void link_decode(const MDB_val *v, uint64_t *seq, int64_t *max)
 	*max = m >= (uint64_t)MAX_ABS ? (int64_t)m - 2 * MAX_ABS : (int64_t)m;
 }
 
-static int link_encode(uint8_t val[LINK_VAL], uint64_t seq, int64_t max)
+int ledger_patient_value(uint8_t val[LINK_VAL], uint64_t seq, int64_t max)
 {
 	if (seq >= SEQ_MAX || max >= MAX_ABS || max < -MAX_ABS)
 		return YIMA_ETOOBIG;
@@ -81,27 +81,33 @@ static int64_t ceil_sec(const yima_time_t *t)
 	return t->sec + (t->nsec > 0);
 }
 
-/* The new head's link from the old head (v: rc 0), or none. */
-static int link_from_head(int rc, const MDB_val *v, uint64_t seq, const yima_time_t *t,
-			  uint64_t *prev, int64_t *max)
+/* The new head's link (seq) from the old head, when there is one. */
+static int link_from(bool found, uint64_t head, int64_t head_max, uint64_t seq,
+		     const yima_time_t *t, uint64_t *prev, int64_t *max)
 {
 	*prev = 0;
 	*max = ceil_sec(t);
-	if (rc == MDB_NOTFOUND)
+	if (!found)
 		return 0;
-	if (rc != 0)
-		return yima_err_from_mdb(rc);
-	uint64_t p;
-	int64_t m;
+	if (head == 0 || head >= seq)
+		return YIMA_ECORRUPT;
+	*prev = head;
+	if (head_max > *max)
+		*max = head_max;
+	return 0;
+}
+
+/* ... from a `patients` value. */
+static int link_from_value(const MDB_val *v, uint64_t seq, const yima_time_t *t,
+			   uint64_t *prev, int64_t *max)
+{
+	uint64_t head;
+	int64_t head_max;
+
 	if (v->mv_size != LINK_VAL)
 		return YIMA_ECORRUPT;
-	link_decode(v, &p, &m);
-	if (p == 0 || p >= seq)
-		return YIMA_ECORRUPT;
-	*prev = p;
-	if (m > *max)
-		*max = m;
-	return 0;
+	link_decode(v, &head, &head_max);
+	return link_from(true, head, head_max, seq, t, prev, max);
 }
 
 /* A layout-1 record's link, kept beside it. */
@@ -111,36 +117,62 @@ static int legacy_put(MDB_txn *t, MDB_dbi links, uint64_t seq, uint64_t prev, in
 	int rc;
 
 	put_u64be(kb, seq);
-	if ((rc = link_encode(val, prev, max)) < 0)
+	if ((rc = ledger_patient_value(val, prev, max)) < 0)
 		return rc;
 	MDB_val k = { 8, kb }, v = { LINK_VAL, val };
 	rc = mdb_put(t, links, &k, &v, MDB_APPEND);
 	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
-int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
+/* The head from the table, moved to seq in one descent of the tree (its
+ * cost is cache misses, not comparisons): a new patient's chain starts
+ * here; a patient seen before answers with their head, rewritten in
+ * place (the same size). */
+static int link_table(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
 {
 	uint8_t val[LINK_VAL];
-	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v;
-	int rc, found;
+	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v = { LINK_VAL, val };
+	int rc;
 
 	if (txn->patient_cur == NULL &&
 	    (rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &txn->patient_cur)) != 0)
 		return yima_err_from_mdb(rc);
-	found = mdb_cursor_get(txn->patient_cur, &k, &v, MDB_SET_KEY);
-	if ((rc = link_from_head(found, &v, seq, &ev->time, &ev->prev_patient_seq,
-				 &ev->patient_max_sec)) < 0)
+	if ((rc = link_from(false, 0, 0, seq, &ev->time, &ev->prev_patient_seq,
+			    &ev->patient_max_sec)) < 0 ||
+	    (rc = ledger_patient_value(val, seq, ev->patient_max_sec)) < 0)
 		return rc;
-	if (ev->layout == RECORD_LAYOUT_1 &&
-	    (rc = legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq, ev->prev_patient_seq,
-			     ev->patient_max_sec)) < 0)
-		return rc;
-	if ((rc = link_encode(val, seq, ev->patient_max_sec)) < 0)
-		return rc;
-	MDB_val nv = { LINK_VAL, val };
-	/* the same size in place: the common case, a patient seen before */
-	rc = mdb_cursor_put(txn->patient_cur, &k, &nv, found == 0 ? MDB_CURRENT : 0);
+	rc = mdb_cursor_put(txn->patient_cur, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if ((rc = link_from_value(&v, seq, &ev->time, &ev->prev_patient_seq,
+					  &ev->patient_max_sec)) < 0 ||
+		    (rc = ledger_patient_value(val, seq, ev->patient_max_sec)) < 0)
+			return rc;
+		MDB_val nv = { LINK_VAL, val };
+		rc = mdb_cursor_put(txn->patient_cur, &k, &nv, MDB_CURRENT);
+	}
 	return rc ? yima_err_from_mdb(rc) : 0;
+}
+
+int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
+{
+	uint64_t head;
+	int64_t head_max;
+	int rc;
+
+	/* a head this transaction already holds is moved in memory only */
+	if (ledger_heads_get(txn, ev->patient_mac, &head, &head_max)) {
+		if ((rc = link_from(true, head, head_max, seq, &ev->time, &ev->prev_patient_seq,
+				    &ev->patient_max_sec)) < 0 ||
+		    (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec, true)) < 0)
+			return rc;
+	} else if ((rc = link_table(txn, ev, seq)) < 0 ||
+		   (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec, false)) < 0) {
+		return rc;
+	}
+	if (ev->layout == RECORD_LAYOUT_1)
+		return legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq,
+				  ev->prev_patient_seq, ev->patient_max_sec);
+	return 0;
 }
 
 /* ---- linking the records of an older ledger ----------------------------- */
@@ -160,10 +192,13 @@ static int migrate_one(ledger_t *lg, MDB_txn *t, const ledger_event_t *ev, uint6
 	int rc;
 
 	rc = mdb_get(t, lg->dbi[DB_PATIENTS], &k, &v);
-	if ((rc = link_from_head(rc, &v, seq, &ev->time, &prev, &max)) < 0 ||
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return yima_err_from_mdb(rc);
+	if ((rc = rc == 0 ? link_from_value(&v, seq, &ev->time, &prev, &max)
+			  : link_from(false, 0, 0, seq, &ev->time, &prev, &max)) < 0 ||
 	    (rc = legacy_put(t, lg->dbi[DB_PATIENT_LINKS], seq, prev, max)) < 0)
 		return rc;
-	if ((rc = link_encode(val, seq, max)) < 0)
+	if ((rc = ledger_patient_value(val, seq, max)) < 0)
 		return rc;
 	MDB_val nv = { LINK_VAL, val };
 	rc = mdb_put(t, lg->dbi[DB_PATIENTS], &k, &nv, 0);
@@ -230,14 +265,16 @@ int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], in
 		return txn->err;
 	if (ledger_table_absent(txn->lg, DB_PATIENTS))
 		return 0;	/* a ledger from before patient chains */
-	rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return yima_err_from_mdb(rc);
-	if (v.mv_size != LINK_VAL)
-		return YIMA_ECORRUPT;
-	link_decode(&v, &seq, &max);
+	if (!ledger_heads_get(txn, mac, &seq, &max)) {
+		rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return yima_err_from_mdb(rc);
+		if (v.mv_size != LINK_VAL)
+			return YIMA_ECORRUPT;
+		link_decode(&v, &seq, &max);
+	}
 	while (seq != 0 && max > after_sec) {
 		if ((rc = ledger_event_get(txn, seq, &ev)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
