@@ -470,9 +470,7 @@ static void txn_close_cursors(ledger_txn_t *txn)
 {
 	if (txn->settle_cur != NULL && !txn->write)
 		mdb_cursor_close(txn->settle_cur);
-	if (txn->patient_cur != NULL && !txn->write)
-		mdb_cursor_close(txn->patient_cur);
-	txn->settle_cur = txn->patient_cur = NULL;
+	txn->settle_cur = NULL;
 }
 
 static void txn_free(ledger_txn_t *txn)

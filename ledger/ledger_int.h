@@ -95,7 +95,6 @@ struct ledger_txn {
 	EVP_MD_CTX *md;
 	EVP_MAC_CTX *mac;		/* keyed once, reinitialized per use */
 	MDB_cursor *settle_cur;		/* reused by every settlement scan */
-	MDB_cursor *patient_cur;	/* reused by every patient chain update */
 	struct patient_heads *heads;	/* patient chain heads read or moved
 					 * (patient_heads.c); lazily made */
 	int64_t recalls;		/* entries on the recall list, -1 unknown */
@@ -151,12 +150,13 @@ int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq);
 #define LEDGER_PATIENT_VAL 10
 int ledger_patient_value(uint8_t val[LEDGER_PATIENT_VAL], uint64_t seq, int64_t max);
 
-/* The transaction's cache of chain heads (patient_heads.c), keyed by the
- * first 6 bytes of a patient hash: get (false: not cached), set (dirty:
- * to be written back), flush (write back the moved heads in key order;
- * at commit), free. */
+/* The heads of the chains a write transaction moved (patient_heads.c),
+ * keyed by the first 6 bytes of a patient hash: get (false: not moved
+ * here), set (moved: written back at the flush), flush (write them back
+ * in key order and forget them; at commit, or when the cache is full),
+ * free. */
 bool ledger_heads_get(ledger_txn_t *txn, const uint8_t *prefix, uint64_t *seq, int64_t *max);
-int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max, bool dirty);
+int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max);
 int ledger_heads_flush(ledger_txn_t *txn);
 void ledger_heads_free(ledger_txn_t *txn);
 

@@ -6,9 +6,10 @@
  * uniformly random hashes, so every level is a cache miss; on the 10 M
  * benchmark that cost more than the rest of the chain.  A claim's codes
  * share one patient, so most heads are moved again within minutes: here
- * the second and later moves touch only this table, and the moved heads
- * are written back sorted by key, when the transaction commits (or the
- * table is full), where neighbouring keys share their tree pages.  Reads
+ * the second and later moves touch only this table; and every moved head
+ * is written back sorted by key when the transaction commits (or the
+ * table is full), where neighbouring keys share their tree pages, rather
+ * than inserted or rewritten where a random key falls.  Reads
  * within the transaction (ledger_patient_walk()) see the cache first.
  */
 #include <stdlib.h>
@@ -16,13 +17,13 @@
 
 #include "ledger_int.h"
 
-#define HEADS_MAX (1u << 18)	/* entries before a write-back: ~8 MiB */
+#define HEADS_MAX (1u << 19)	/* heads before a write-back: 16 MiB of
+				 * slots at most half full */
 
 struct patient_head {
 	uint64_t key;		/* the 6-byte prefix, big-endian; 0 = empty */
 	uint64_t seq;
 	int64_t max;
-	bool dirty;		/* moved since the table was written */
 };
 
 struct patient_heads {
@@ -67,7 +68,7 @@ static int cmp_key(const void *x, const void *y)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
-/* Write the moved heads back, in key order, and empty the cache. */
+/* Write the heads back, in key order, and empty the cache. */
 int ledger_heads_flush(ledger_txn_t *txn)
 {
 	struct patient_heads *h = txn->heads;
@@ -77,7 +78,7 @@ int ledger_heads_flush(ledger_txn_t *txn)
 	if (h == NULL || h->n == 0)
 		return 0;
 	for (size_t i = 0; i < h->cap; i++)
-		if (h->slot[i].key != 0 && h->slot[i].dirty)
+		if (h->slot[i].key != 0)
 			h->slot[n++] = h->slot[i];	/* n <= i: packs to the front */
 	qsort(h->slot, n, sizeof *h->slot, cmp_key);
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -94,7 +95,7 @@ int ledger_heads_flush(ledger_txn_t *txn)
 	return rc;
 }
 
-int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max, bool dirty)
+int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max)
 {
 	struct patient_heads *h = txn->heads;
 	int rc;
@@ -111,12 +112,10 @@ int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int
 	struct patient_head *e = find(h, key_of(prefix));
 	if (e->key == 0) {
 		e->key = key_of(prefix);
-		e->dirty = false;
 		h->n++;
 	}
 	e->seq = seq;
 	e->max = max;
-	e->dirty |= dirty;
 	return 0;
 }
 

@@ -11,9 +11,10 @@
  *   value 40-bit BE seq of the newest record, 40-bit BE two's-complement
  *         chain max time (10 bytes)
  *
- * So an ingest pays one table read and one in-place rewrite per applied
- * dispense with a patient, and ~5 bytes in its record; no entry per
- * event.  A walk reads the patient's records newest first and stops at
+ * So an ingest pays one read of the table per applied dispense with a
+ * patient whose head the write transaction does not hold yet (a cache of
+ * the heads it moved, patient_heads.c, written back sorted at commit),
+ * and ~5 bytes in its record; no entry per event.  A walk reads the patient's records newest first and stops at
  * the first whose chain max is not after the window's start: nothing
  * older can be in the window, however out of time order events arrived.
  * Patients whose hashes share a key prefix share a chain; the walk
@@ -124,51 +125,30 @@ static int legacy_put(MDB_txn *t, MDB_dbi links, uint64_t seq, uint64_t prev, in
 	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
-/* The head from the table, moved to seq in one descent of the tree (its
- * cost is cache misses, not comparisons): a new patient's chain starts
- * here; a patient seen before answers with their head, rewritten in
- * place (the same size). */
-static int link_table(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
-{
-	uint8_t val[LINK_VAL];
-	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v = { LINK_VAL, val };
-	int rc;
-
-	if (txn->patient_cur == NULL &&
-	    (rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &txn->patient_cur)) != 0)
-		return yima_err_from_mdb(rc);
-	if ((rc = link_from(false, 0, 0, seq, &ev->time, &ev->prev_patient_seq,
-			    &ev->patient_max_sec)) < 0 ||
-	    (rc = ledger_patient_value(val, seq, ev->patient_max_sec)) < 0)
-		return rc;
-	rc = mdb_cursor_put(txn->patient_cur, &k, &v, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST) {
-		if ((rc = link_from_value(&v, seq, &ev->time, &ev->prev_patient_seq,
-					  &ev->patient_max_sec)) < 0 ||
-		    (rc = ledger_patient_value(val, seq, ev->patient_max_sec)) < 0)
-			return rc;
-		MDB_val nv = { LINK_VAL, val };
-		rc = mdb_cursor_put(txn->patient_cur, &k, &nv, MDB_CURRENT);
-	}
-	return rc ? yima_err_from_mdb(rc) : 0;
-}
-
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
 {
-	uint64_t head;
-	int64_t head_max;
+	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v;
+	uint64_t head = 0;
+	int64_t head_max = 0;
+	bool found;
 	int rc;
 
-	/* a head this transaction already holds is moved in memory only */
-	if (ledger_heads_get(txn, ev->patient_mac, &head, &head_max)) {
-		if ((rc = link_from(true, head, head_max, seq, &ev->time, &ev->prev_patient_seq,
-				    &ev->patient_max_sec)) < 0 ||
-		    (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec, true)) < 0)
-			return rc;
-	} else if ((rc = link_table(txn, ev, seq)) < 0 ||
-		   (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec, false)) < 0) {
-		return rc;
+	/* The head as this transaction holds it, else as the table does (a
+	 * read: the moved head is written back with the others, sorted, at
+	 * commit, so no insert lands at a random place in the tree). */
+	if (!(found = ledger_heads_get(txn, ev->patient_mac, &head, &head_max))) {
+		rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return yima_err_from_mdb(rc);
+		if (rc == 0 && v.mv_size != LINK_VAL)
+			return YIMA_ECORRUPT;
+		if ((found = rc == 0))
+			link_decode(&v, &head, &head_max);
 	}
+	if ((rc = link_from(found, head, head_max, seq, &ev->time, &ev->prev_patient_seq,
+			    &ev->patient_max_sec)) < 0 ||
+	    (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec)) < 0)
+		return rc;
 	if (ev->layout == RECORD_LAYOUT_1)
 		return legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq,
 				  ev->prev_patient_seq, ev->patient_max_sec);
