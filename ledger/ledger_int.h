@@ -138,25 +138,27 @@ static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
 	return txn->lg->dbi[db];
 }
 
-/* Make ev, about to be appended as event seq, the head of its patient's
- * chain: sets its prev_patient_seq and patient_max_sec (patients.c).  A
- * record kept in layout 1 (ev->layout == RECORD_LAYOUT_1: the audit
- * replaying a record written before chains) has its link in the
- * patient_links table instead. */
+/* Patient chains (patients.c): a chain per (bucket of time, patient).
+ * The bucket of an instant's seconds; the `patients` key of a bucket and
+ * a patient hash (its first 6 bytes); writing a head. */
+#define PATIENT_BUCKET_SEC (8 * 86400)
+#define PATIENT_KEY_LEN 10
+int64_t ledger_patient_bucket(int64_t sec);
+void ledger_patient_key(uint8_t key[PATIENT_KEY_LEN], int64_t bucket, const uint8_t *mac);
+int ledger_patient_head_put(MDB_txn *t, MDB_dbi dbi, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq);
+
+/* Make ev, about to be appended as event seq, the head of its (bucket,
+ * patient) chain: sets its prev_patient_seq.  A record kept in layout 1
+ * (ev->layout == RECORD_LAYOUT_1: the audit replaying a record written
+ * before chains existed) has its link in `patient_links` instead. */
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq);
 
-/* A `patients` value: seq and chain max in LEDGER_PATIENT_VAL bytes.
- * Returns 0, or YIMA_ETOOBIG past 2^40 events or +-2^39 seconds. */
-#define LEDGER_PATIENT_VAL 10
-int ledger_patient_value(uint8_t val[LEDGER_PATIENT_VAL], uint64_t seq, int64_t max);
-
-/* The heads of the chains a write transaction moved (patient_heads.c),
- * keyed by the first 6 bytes of a patient hash: get (false: not moved
- * here), set (moved: written back at the flush), flush (write them back
- * in key order and forget them; at commit, or when the cache is full),
- * free. */
-bool ledger_heads_get(ledger_txn_t *txn, const uint8_t *prefix, uint64_t *seq, int64_t *max);
-int ledger_heads_set(ledger_txn_t *txn, const uint8_t *prefix, uint64_t seq, int64_t max);
+/* The heads a write transaction moved (patient_heads.c), by `patients`
+ * key: get (false: not moved here), set (to be written back), flush
+ * (write them back in key order and forget them; at commit, or when the
+ * cache is full), free. */
+bool ledger_heads_get(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t *seq);
+int ledger_heads_set(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq);
 int ledger_heads_flush(ledger_txn_t *txn);
 void ledger_heads_free(ledger_txn_t *txn);
 

@@ -1,33 +1,40 @@
 /*
  * patients.c - patient chains (spec section 7: OVER_QUANTITY needs, per
- * patient, the units of their applied dispenses in the last 30 days).
+ * patient, the units of their applied dispenses of the last 30 days).
  *
- * Every applied dispense with a patient is a link of its patient's chain:
- * its record (layout 2, record.c) holds the seq of the chain's previous
- * record and the latest time of the chain up to itself (whole seconds,
- * rounded up).  The `patients` table keeps each chain's head:
+ * Time is cut into buckets of PATIENT_BUCKET_SEC (8 days), by each
+ * event's own time.  Every applied dispense with a patient is a link of
+ * the chain of (its bucket, its patient): its record (layout 2,
+ * record.c) holds the seq of the chain's previous record, and the
+ * `patients` table keeps each chain's head:
  *
- *   key   the first 6 bytes of the patient's keyed hash
- *   value 40-bit BE seq of the newest record, 40-bit BE two's-complement
- *         chain max time (10 bytes)
+ *   key    u32 BE bucket (+ 2^31), the first 6 bytes of the patient's
+ *          keyed hash
+ *   value  40-bit BE seq of the chain's newest record
  *
- * So an ingest pays one read of the table per applied dispense with a
- * patient whose head the write transaction does not hold yet (a cache of
- * the heads it moved, patient_heads.c, written back sorted at commit),
- * and ~5 bytes in its record; no entry per event.  A walk reads the patient's records newest first and stops at
- * the first whose chain max is not after the window's start: nothing
- * older can be in the window, however out of time order events arrived.
- * Patients whose hashes share a key prefix share a chain; the walk
- * compares full hashes, so that only costs the other's records a read.
- * The table is derived from the records: `yima audit` rebuilds it by
- * replay and compares it (ledger_tables_compare).
+ * A walk for an event at t reads the chains of the at most five buckets
+ * that (t - 30 days, t] touches, and so finds every dispense in the
+ * window exactly, in whatever time order events arrived, reading only
+ * the patient's dispenses of those buckets.
+ *
+ * Why buckets: the table's keys are uniformly random hashes, so a head
+ * per patient alone would be read and rewritten all over the table by
+ * every commit (on the 10 M benchmark that was 130 MB rewritten per
+ * commit, a quarter of the ingest time).  Keyed by bucket first, the
+ * heads an ingest moves are those of the last days, a small part of the
+ * table, and their pages stay in memory.  A write transaction also keeps
+ * the heads it moved (patient_heads.c) and writes them back sorted.
+ *
+ * Patients whose hashes share the 6-byte prefix share a chain; the walk
+ * compares full hashes.  The table is derived from the records: `yima
+ * audit` rebuilds it by replay and compares it (ledger_tables_compare).
  *
  * Records written before chains existed (layout 1) cannot hold a link:
  * when a yima that keeps chains first writes to such a ledger, it links
  * them (ledger_patients_migrate(), in the transaction that raises the
  * ledger's layout) and keeps their links in `patient_links`:
  *
- *   key   u64 BE seq of a layout-1 record   value  as a `patients` value
+ *   key    u64 BE seq of a layout-1 record   value  40-bit BE prev seq
  *
  * They count under the drug code their record claims (an applied
  * dispense's claimed drug is its product's, unless SUBSTITUTED could not
@@ -37,14 +44,8 @@
 
 #include "ledger_int.h"
 
-/* Sizes measured on the 10 M-event benchmark world (2.6 M patients): an
- * entry costs its bytes plus ~10 of LMDB's, at the ~70% page fill of
- * random inserts, so every byte saved here is ~0.4 bytes an event. */
-#define PATIENT_KEY 6		/* 2^48 prefixes: a shared chain is rare */
-#define LINK_VAL LEDGER_PATIENT_VAL	/* 40-bit seq, 40-bit signed chain max */
 #define SEQ_MAX ((uint64_t)1 << 40)	/* 10^12 events */
-#define MAX_ABS ((int64_t)1 << 39)	/* +-17,000 years of seconds: years
-					 * 0001-9999 fit */
+#define LINK_VAL 5
 
 static void put40(uint8_t *p, uint64_t v)
 {
@@ -60,98 +61,90 @@ static uint64_t get40(const uint8_t *p)
 	return v;
 }
 
-static void link_decode(const MDB_val *v, uint64_t *seq, int64_t *max)
+int64_t ledger_patient_bucket(int64_t sec)
 {
-	const uint8_t *p = v->mv_data;
-	uint64_t m = get40(p + 5);
-	*seq = get40(p);
-	*max = m >= (uint64_t)MAX_ABS ? (int64_t)m - 2 * MAX_ABS : (int64_t)m;
+	return sec >= 0 ? sec / PATIENT_BUCKET_SEC : -((-sec + PATIENT_BUCKET_SEC - 1) / PATIENT_BUCKET_SEC);
 }
 
-int ledger_patient_value(uint8_t val[LINK_VAL], uint64_t seq, int64_t max)
+void ledger_patient_key(uint8_t key[PATIENT_KEY_LEN], int64_t bucket, const uint8_t *mac)
 {
-	if (seq >= SEQ_MAX || max >= MAX_ABS || max < -MAX_ABS)
+	uint32_t b = (uint32_t)((int64_t)bucket + ((int64_t)1 << 31));	/* years 1-9999 fit */
+	key[0] = (uint8_t)(b >> 24);
+	key[1] = (uint8_t)(b >> 16);
+	key[2] = (uint8_t)(b >> 8);
+	key[3] = (uint8_t)b;
+	memcpy(key + 4, mac, PATIENT_KEY_LEN - 4);
+}
+
+int ledger_patient_head_put(MDB_txn *t, MDB_dbi dbi, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq)
+{
+	uint8_t val[LINK_VAL];
+	if (seq >= SEQ_MAX)
 		return YIMA_ETOOBIG;
 	put40(val, seq);
-	put40(val + 5, (uint64_t)(max < 0 ? max + 2 * MAX_ABS : max));
-	return 0;
+	MDB_val k = { PATIENT_KEY_LEN, (void *)key }, v = { LINK_VAL, val };
+	int rc = mdb_put(t, dbi, &k, &v, 0);
+	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
-static int64_t ceil_sec(const yima_time_t *t)
+/* The head of a chain in the table: 0 when there is none. */
+static int head_read(MDB_txn *t, MDB_dbi dbi, const uint8_t key[PATIENT_KEY_LEN], uint64_t *seq)
 {
-	return t->sec + (t->nsec > 0);
-}
+	MDB_val k = { PATIENT_KEY_LEN, (void *)key }, v;
+	int rc = mdb_get(t, dbi, &k, &v);
 
-/* The new head's link (seq) from the old head, when there is one. */
-static int link_from(bool found, uint64_t head, int64_t head_max, uint64_t seq,
-		     const yima_time_t *t, uint64_t *prev, int64_t *max)
-{
-	*prev = 0;
-	*max = ceil_sec(t);
-	if (!found)
+	*seq = 0;
+	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (head == 0 || head >= seq)
+	if (rc != 0)
+		return yima_err_from_mdb(rc);
+	if (v.mv_size != LINK_VAL)
 		return YIMA_ECORRUPT;
-	*prev = head;
-	if (head_max > *max)
-		*max = head_max;
+	*seq = get40(v.mv_data);
 	return 0;
 }
 
-/* ... from a `patients` value. */
-static int link_from_value(const MDB_val *v, uint64_t seq, const yima_time_t *t,
-			   uint64_t *prev, int64_t *max)
+/* The head as the transaction holds it, else as the table does. */
+static int head_get(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t *seq)
 {
-	uint64_t head;
-	int64_t head_max;
-
-	if (v->mv_size != LINK_VAL)
-		return YIMA_ECORRUPT;
-	link_decode(v, &head, &head_max);
-	return link_from(true, head, head_max, seq, t, prev, max);
+	if (ledger_heads_get(txn, key, seq))
+		return 0;
+	if (ledger_table_absent(txn->lg, DB_PATIENTS)) {
+		*seq = 0;	/* a ledger from before patient chains */
+		return 0;
+	}
+	return head_read(txn->mdb, ledger_dbi(txn, DB_PATIENTS), key, seq);
 }
 
 /* A layout-1 record's link, kept beside it. */
-static int legacy_put(MDB_txn *t, MDB_dbi links, uint64_t seq, uint64_t prev, int64_t max)
+static int legacy_put(MDB_txn *t, MDB_dbi links, uint64_t seq, uint64_t prev)
 {
 	uint8_t kb[8], val[LINK_VAL];
-	int rc;
-
 	put_u64be(kb, seq);
-	if ((rc = ledger_patient_value(val, prev, max)) < 0)
-		return rc;
+	put40(val, prev);
 	MDB_val k = { 8, kb }, v = { LINK_VAL, val };
-	rc = mdb_put(t, links, &k, &v, MDB_APPEND);
+	int rc = mdb_put(t, links, &k, &v, MDB_APPEND);
 	return rc ? yima_err_from_mdb(rc) : 0;
 }
 
 int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
 {
-	MDB_val k = { PATIENT_KEY, ev->patient_mac }, v;
-	uint64_t head = 0;
-	int64_t head_max = 0;
-	bool found;
+	uint8_t key[PATIENT_KEY_LEN];
+	uint64_t head;
 	int rc;
 
-	/* The head as this transaction holds it, else as the table does (a
-	 * read: the moved head is written back with the others, sorted, at
-	 * commit, so no insert lands at a random place in the tree). */
-	if (!(found = ledger_heads_get(txn, ev->patient_mac, &head, &head_max))) {
-		rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &k, &v);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return yima_err_from_mdb(rc);
-		if (rc == 0 && v.mv_size != LINK_VAL)
-			return YIMA_ECORRUPT;
-		if ((found = rc == 0))
-			link_decode(&v, &head, &head_max);
-	}
-	if ((rc = link_from(found, head, head_max, seq, &ev->time, &ev->prev_patient_seq,
-			    &ev->patient_max_sec)) < 0 ||
-	    (rc = ledger_heads_set(txn, ev->patient_mac, seq, ev->patient_max_sec)) < 0)
+	if (seq >= SEQ_MAX)
+		return YIMA_ETOOBIG;
+	ledger_patient_key(key, ledger_patient_bucket(ev->time.sec), ev->patient_mac);
+	if ((rc = head_get(txn, key, &head)) < 0)
+		return rc;
+	if (head >= seq)
+		return YIMA_ECORRUPT;
+	ev->prev_patient_seq = head;
+	if ((rc = ledger_heads_set(txn, key, seq)) < 0)
 		return rc;
 	if (ev->layout == RECORD_LAYOUT_1)
-		return legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq,
-				  ev->prev_patient_seq, ev->patient_max_sec);
+		return legacy_put(txn->mdb, ledger_dbi(txn, DB_PATIENT_LINKS), seq, head);
 	return 0;
 }
 
@@ -165,24 +158,15 @@ static bool legacy_member(const ledger_event_t *ev)
 
 static int migrate_one(ledger_t *lg, MDB_txn *t, const ledger_event_t *ev, uint64_t seq)
 {
-	uint8_t val[LINK_VAL];
-	MDB_val k = { PATIENT_KEY, (void *)ev->patient_mac }, v;
-	uint64_t prev;
-	int64_t max;
+	uint8_t key[PATIENT_KEY_LEN];
+	uint64_t head;
 	int rc;
 
-	rc = mdb_get(t, lg->dbi[DB_PATIENTS], &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return yima_err_from_mdb(rc);
-	if ((rc = rc == 0 ? link_from_value(&v, seq, &ev->time, &prev, &max)
-			  : link_from(false, 0, 0, seq, &ev->time, &prev, &max)) < 0 ||
-	    (rc = legacy_put(t, lg->dbi[DB_PATIENT_LINKS], seq, prev, max)) < 0)
+	ledger_patient_key(key, ledger_patient_bucket(ev->time.sec), ev->patient_mac);
+	if ((rc = head_read(t, lg->dbi[DB_PATIENTS], key, &head)) < 0 ||
+	    (rc = legacy_put(t, lg->dbi[DB_PATIENT_LINKS], seq, head)) < 0)
 		return rc;
-	if ((rc = ledger_patient_value(val, seq, max)) < 0)
-		return rc;
-	MDB_val nv = { LINK_VAL, val };
-	rc = mdb_put(t, lg->dbi[DB_PATIENTS], &k, &nv, 0);
-	return rc ? yima_err_from_mdb(rc) : 0;
+	return ledger_patient_head_put(t, lg->dbi[DB_PATIENTS], key, seq);
 }
 
 int ledger_patients_migrate(ledger_t *lg, MDB_txn *t)
@@ -209,7 +193,7 @@ int ledger_patients_migrate(ledger_t *lg, MDB_txn *t)
 	return rc;
 }
 
-/* ---- walking a chain ---------------------------------------------------- */
+/* ---- walking a patient's chains ------------------------------------------ */
 
 /* The link of record ev at seq: in the record (layout 2) or beside it. */
 static int link_of(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
@@ -227,48 +211,47 @@ static int link_of(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq)
 		return rc == MDB_NOTFOUND ? YIMA_ECORRUPT : yima_err_from_mdb(rc);
 	if (v.mv_size != LINK_VAL)
 		return YIMA_ECORRUPT;
-	link_decode(&v, &ev->prev_patient_seq, &ev->patient_max_sec);
+	ev->prev_patient_seq = get40(v.mv_data);
 	ev->patient_drug = ev->drug;
 	return 0;
 }
 
-int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t after_sec,
-			patient_fn fn, void *arg)
+/* One bucket's chain, newest first. */
+static int walk_bucket(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t bucket,
+		       patient_fn fn, void *arg)
 {
-	MDB_val k = { PATIENT_KEY, (void *)mac }, v;
+	uint8_t key[PATIENT_KEY_LEN];
 	ledger_event_t ev;
 	uint64_t seq;
-	int64_t max;
 	int rc;
 
-	if (txn->err)
-		return txn->err;
-	if (ledger_table_absent(txn->lg, DB_PATIENTS))
-		return 0;	/* a ledger from before patient chains */
-	if (!ledger_heads_get(txn, mac, &seq, &max)) {
-		rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_PATIENTS), &k, &v);
-		if (rc == MDB_NOTFOUND)
-			return 0;
-		if (rc != 0)
-			return yima_err_from_mdb(rc);
-		if (v.mv_size != LINK_VAL)
-			return YIMA_ECORRUPT;
-		link_decode(&v, &seq, &max);
-	}
-	while (seq != 0 && max > after_sec) {
+	ledger_patient_key(key, bucket, mac);
+	if ((rc = head_get(txn, key, &seq)) < 0)
+		return rc;
+	while (seq != 0) {
 		if ((rc = ledger_event_get(txn, seq, &ev)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
 		ev.seq = seq;
 		if ((rc = link_of(txn, &ev, seq)) < 0)
 			return rc;
-		/* a link points back, and the chain max only grows */
-		if (ev.prev_patient_seq >= seq || ev.patient_max_sec > max)
+		/* a link points back, within its bucket */
+		if (ev.prev_patient_seq >= seq || ledger_patient_bucket(ev.time.sec) != bucket)
 			return YIMA_ECORRUPT;
-		if ((max = ev.patient_max_sec) <= after_sec)
-			break;
 		if (memcmp(ev.patient_mac, mac, LEDGER_MAC_LEN) == 0 && (rc = fn(arg, &ev)) != 0)
-			return rc < 0 ? rc : 0;
+			return rc;
 		seq = ev.prev_patient_seq;
 	}
 	return 0;
+}
+
+int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t from_sec,
+			int64_t to_sec, patient_fn fn, void *arg)
+{
+	int rc = 0;
+
+	if (txn->err)
+		return txn->err;
+	for (int64_t b = ledger_patient_bucket(to_sec); b >= ledger_patient_bucket(from_sec) && rc == 0; b--)
+		rc = walk_bucket(txn, mac, b, fn, arg);
+	return rc < 0 ? rc : 0;
 }

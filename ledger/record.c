@@ -14,12 +14,10 @@
  *   [32-byte patient HMAC]  [str16 reason  str16 raw]
  *   32-byte chain hash = SHA-256(previous hash || all bytes above)
  *
- * Layout 2 is layout 1 with the patient chain (spec section 7,
+ * Layout 2 is layout 1 with the patient chain link (spec section 7,
  * docs/ledger.md) after `units [qty]`:
  *
  *   varint (prev_patient_seq << 1 | 1 if patient_drug differs from drug)
- *   varint (patient_max_sec - sec)      (>= 0: the chain's max includes
- *                                        this record's own time)
  *   [str8 patient_drug]                 (when it differs from drug)
  *
  * It is written only for an applied dispense with a patient (a link of
@@ -42,14 +40,6 @@ enum {
 };
 
 #define RAW_KEEP 4096
-
-/* Whole seconds of t rounded up: a chain's max time is kept in whole
- * seconds, never below the true instant, so a walk stops no earlier than
- * it may. */
-static int64_t ceil_sec(const yima_time_t *t)
-{
-	return t->sec + (t->nsec > 0);
-}
 
 static uint64_t zigzag(int64_t v)
 {
@@ -80,7 +70,7 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 
 	if (ev->facility.n > 255 || ev->drug.n > 255 || ev->settlement.n > 255 ||
 	    ev->counterparty.n > 255 || ev->batch.n > 255 || ev->patient_drug.n > 255 ||
-	    (chain && (!ev->has_patient || ev->patient_max_sec < ceil_sec(&ev->time))))
+	    (chain && !ev->has_patient))
 		return YIMA_EINVAL;
 	buf_putc(b, chain ? RECORD_LAYOUT_PATIENT : RECORD_LAYOUT_1);
 	buf_putc(b, KIND_EVENT);
@@ -98,7 +88,6 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 		buf_put_varint(b, ev->qty);
 	if (chain) {
 		buf_put_varint(b, ev->prev_patient_seq << 1 | drug_differs);
-		buf_put_varint(b, (uint64_t)(ev->patient_max_sec - ev->time.sec));
 		if (drug_differs)
 			buf_put_str8(b, ev->patient_drug.p, ev->patient_drug.n);
 	}
@@ -170,13 +159,10 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 		ev->qty = rd_varint(&r);
 	bool drug_differs = false;
 	if (ev->layout == RECORD_LAYOUT_PATIENT) {
-		uint64_t link = rd_varint(&r), ahead = rd_varint(&r);
+		uint64_t link = rd_varint(&r);
 		ev->patient_link = true;
 		ev->prev_patient_seq = link >> 1;
 		drug_differs = link & 1;
-		if (ahead > INT64_MAX / 2 || ev->time.sec > INT64_MAX / 2 || ev->time.sec < INT64_MIN / 2)
-			return YIMA_ECORRUPT;
-		ev->patient_max_sec = ev->time.sec + (int64_t)ahead;
 		if (drug_differs)
 			ev->patient_drug = rd_slice8(&r);
 	}
@@ -208,7 +194,7 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 	}
 	if (r.bad || rd_left(&r) != 0 || v > 999999999 || ev->status > REC_BAD ||
 	    ev->type > EV_DESTROY || ev->verdict > VERDICT_REJECT ||
-	    (ev->patient_link && (!ev->has_patient || ev->patient_max_sec < ceil_sec(&ev->time))))
+	    (ev->patient_link && !ev->has_patient))
 		return YIMA_ECORRUPT;
 	memcpy(ev->hash, (const uint8_t *)val + len - LEDGER_HASH_LEN, LEDGER_HASH_LEN);
 	return 0;

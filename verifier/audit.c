@@ -117,8 +117,7 @@ static int report_diff(struct replay *r, const ledger_event_t *stored)
 		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
 				 "event %" PRIu64 ": history link points to %" PRIu64 ", replay gives %" PRIu64,
 				 stored->seq, stored->prev_code_seq, again.prev_code_seq);
-	if (stored->prev_patient_seq != again.prev_patient_seq ||
-	    stored->patient_max_sec != again.patient_max_sec)
+	if (stored->prev_patient_seq != again.prev_patient_seq)
 		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
 				 "event %" PRIu64 ": patient chain link points to %" PRIu64 ", replay gives %" PRIu64,
 				 stored->seq, stored->prev_patient_seq, again.prev_patient_seq);

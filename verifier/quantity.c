@@ -3,9 +3,8 @@
  * of one patient's applied dispenses of one drug code, net of the units
  * refunded against them, whose time lies in (t - 30 days, t].
  *
- * The ledger walks the patient's chain of applied dispenses newest first
- * and stops once nothing older can be in the window
- * (ledger_patient_walk()); refunds are found through the settlement index
+ * The ledger walks the patient's chains of applied dispenses of the time
+ * buckets the window touches (ledger_patient_walk()); refunds are found through the settlement index
  * (a refund is against the applied dispense of its facility, settlement
  * and code: there is at most one).  Only a dispense of a product with a
  * limit pays for this; a claim adds its own earlier items (eval.c).
@@ -20,7 +19,7 @@ struct window {
 	const char *drug;	/* the drug code counted */
 	yima_time_t t;		/* this event's time */
 	uint64_t sum;
-	int err;
+	uint64_t enough;	/* a sum that decides it: S + n > L */
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
@@ -65,7 +64,7 @@ static int count_dispense(void *arg, const ledger_event_t *d)
 		return rc;
 	if (d->units > r.units)
 		w->sum = add_sat(w->sum, d->units - r.units);
-	return 0;
+	return w->sum >= w->enough;	/* 1: the answer is known, stop */
 }
 
 bool quantity_applies(const rule_ctx_t *c)
@@ -74,16 +73,20 @@ bool quantity_applies(const rule_ctx_t *c)
 	       c->cat.max_units_30d > 0;
 }
 
+/* The walk stops as soon as the sum decides the rule (S >= L - n + 1),
+ * so its work is bounded by the limit as well as by the window, however
+ * many dispenses one patient has. */
 int quantity_gather(ledger_txn_t *txn, rule_ctx_t *c)
 {
 	struct window w = { txn, c->cat.drug, c->ev->time, 0, 0 };
 	int rc;
 
 	c->patient_units = 0;
-	if (!quantity_applies(c))
-		return 0;
+	if (!quantity_applies(c) || !c->units_resolved || c->units > c->cat.max_units_30d)
+		return 0;	/* n > L: over whatever S is */
+	w.enough = c->cat.max_units_30d - c->units + 1;
 	rc = ledger_patient_walk(txn, c->patient_mac, c->ev->time.sec - RULES_OQ_WINDOW_SEC,
-				 count_dispense, &w);
+				 c->ev->time.sec, count_dispense, &w);
 	if (rc < 0)
 		return rc;
 	c->patient_units = w.sum;

@@ -29,7 +29,8 @@ typedef struct rule_ctx {
 	/* OVER_QUANTITY (spec section 7), gathered for a dispense with a
 	 * patient of a product with a limit (cat.max_units_30d > 0): the
 	 * units, net of refunds, of the patient's applied dispenses of the
-	 * drug code in the 30 days up to the event, claim items included */
+	 * drug code in the 30 days up to the event, claim items included;
+	 * counted only as far as it decides the rule (quantity.c) */
 	uint64_t patient_units;
 } rule_ctx_t;
 

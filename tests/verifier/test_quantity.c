@@ -97,6 +97,21 @@ static const qcase_t cases[] = {
 	      "accept\naccept\naccept\naccept\naccept\n"
 	      "accept\naccept\naccept\nwarn OVER_QUANTITY\naccept\naccept\nwarn OVER_QUANTITY" } } },
 
+	/* the ledger keeps chains per 8 days of time (docs/ledger.md); the
+	 * window's open start exactly on an edge of those: 2026-02-12T00:00Z */
+	{ "the window's start on an edge of the ledger's 8-day buckets",
+	  { { CATALOG, CAT, NULL },
+	    { ROWS,
+	      RCV("2026-02-01T00:00:00Z", "H1", A(01)) RCV("2026-02-01T00:00:00Z", "H1", A(02))
+	      RCV("2026-02-01T00:00:00Z", "H1", A(03)) RCV("2026-02-01T00:00:00Z", "H1", A(04))
+	      DSP("2026-02-11T23:59:59.999999999Z", "H1", A(01), "24", "ST1", "PT1")
+	      DSP("2026-02-12T00:00:00Z", "H1", A(02), "24", "ST2", "PT1")
+	      DSP("2026-02-12T00:00:00.000000001Z", "H1", A(03), "24", "ST3", "PT1")
+	      /* (Feb 12 00:00, Mar 14 00:00]: only ST3 (24), in the bucket
+	       * that starts at the window's excluded start */
+	      DSP("2026-03-14T08:00:00+08:00", "H1", A(04), "24", "ST4", "PT1"),
+	      "accept\naccept\naccept\naccept\naccept\naccept\nwarn OVER_QUANTITY\naccept" } } },
+
 	{ "events out of time order: a later-dated dispense recorded first does not hide older ones",
 	  { { CATALOG, CAT, NULL },
 	    { ROWS,

@@ -14,9 +14,9 @@
  *            and content hash (idempotent retries, 409 on conflict)
  *   batches  (facility, batch id) -> the records of a yimad event batch
  *            (chained as an admin record, so audit covers it)
- *   patients patient hash prefix -> newest record of the patient's chain
- *            (spec section 7: the applied dispenses of one patient,
- *            back-linked through the records themselves)
+ *   patients (8-day bucket, patient hash prefix) -> newest record of that
+ *            chain (spec section 7: a patient's applied dispenses of
+ *            the bucket, back-linked through the records themselves)
  *   meta     layout version, event count, admin count, chain head
  *
  * Every event and admin record carries h = SHA-256(h_prev || record
@@ -169,10 +169,11 @@ typedef struct ledger_event {
 	enum verdict verdict;
 	finding_set_t findings;
 	uint64_t prev_code_seq;		/* previous event of the same code */
-	/* The patient chain (spec section 7): every applied (accepted or
-	 * warned) dispense with a patient is a link in its patient's chain,
-	 * newest first.  The caller of ledger_event_append() sets
-	 * patient_link and patient_drug; append sets the rest. */
+	/* The patient chains (spec section 7): every applied (accepted or
+	 * warned) dispense with a patient is a link of the chain of its
+	 * patient and its 8-day bucket of time, newest first.  The caller of
+	 * ledger_event_append() sets patient_link and patient_drug; append
+	 * sets the rest. */
 	uint8_t layout;			/* decoded: 1 or 2.  Append: 0 = as
 					 * written now; 1 = layout 1, outside
 					 * any chain (audit replay of a record
@@ -182,9 +183,6 @@ typedef struct ledger_event {
 					 * product's catalog drug code when it
 					 * was recorded */
 	uint64_t prev_patient_seq;	/* the chain's previous record, 0 none */
-	int64_t patient_max_sec;	/* latest time of the chain up to and
-					 * including this record, in whole
-					 * seconds rounded up */
 	unsigned claim;			/* enum ledger_claim_flags */
 	yima_slice_t reason;		/* BAD_RECORD / MALFORMED reason */
 	yima_slice_t raw;		/* REC_BAD: the row, at most 4 KiB */
@@ -238,19 +236,18 @@ int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_s
 /* ---- patient chains (spec section 7) ------------------------------------ */
 
 /*
- * Call fn for the records of the patient with keyed hash mac, newest
- * first, for as long as an older one of them can still be later than
- * after_sec: the walk stops at the first record whose chain holds nothing
- * later than after_sec (whole seconds since the epoch), so events that
- * arrived out of time order are still found, and a patient's old history
- * is never read.  Records are those ledger_event_append() linked
- * (patient_link); fn sees each with ev->seq set and decides on its exact
- * time itself.  fn returns 0 to go on, 1 to stop, <0 to fail.  Returns 0
- * or an error.
+ * Call fn for the records of the patient with keyed hash mac whose time
+ * may lie in [from_sec, to_sec] (whole seconds since the epoch): the
+ * chains of the buckets that range touches, newest first, so every such
+ * record is seen whatever order events arrived in (and some of the same
+ * buckets outside the range: fn decides on the exact time itself).
+ * Records are those ledger_event_append() linked (patient_link); fn sees
+ * each with ev->seq set.  fn returns 0 to go on, 1 to stop, <0 to fail.
+ * Returns 0 or an error.
  */
 typedef int (*patient_fn)(void *arg, const ledger_event_t *ev);
-int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t after_sec,
-			patient_fn fn, void *arg);
+int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t from_sec,
+			int64_t to_sec, patient_fn fn, void *arg);
 
 /* ---- settlement index ---------------------------------------------------- */
 
