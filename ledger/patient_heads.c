@@ -17,6 +17,7 @@
 
 #define HEADS_MAX (1u << 18)	/* heads before a write-back: 12 MiB of
 				 * slots, at most half full */
+#define HEADS_MIN 256		/* slots at first: a claim's few heads */
 
 struct patient_head {
 	uint8_t key[PATIENT_KEY_LEN];
@@ -77,6 +78,21 @@ int ledger_heads_flush(ledger_txn_t *txn)
 	return rc;
 }
 
+/* Twice the slots (at most half full stays true). */
+static int grow(struct patient_heads *h)
+{
+	struct patient_heads g = { calloc(2 * h->cap, sizeof *h->slot), 2 * h->cap, h->n };
+
+	if (g.slot == NULL)
+		return YIMA_ENOMEM;
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->slot[i].used)
+			*find(&g, h->slot[i].key) = h->slot[i];
+	free(h->slot);
+	*h = g;
+	return 0;
+}
+
 int ledger_heads_set(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq)
 {
 	struct patient_heads *h = txn->heads;
@@ -85,11 +101,13 @@ int ledger_heads_set(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint
 	if (h == NULL) {
 		if ((h = txn->heads = calloc(1, sizeof *h)) == NULL)
 			return YIMA_ENOMEM;
-		h->cap = 2 * (size_t)HEADS_MAX;
+		h->cap = HEADS_MIN;
 		if ((h->slot = calloc(h->cap, sizeof *h->slot)) == NULL)
 			return YIMA_ENOMEM;
 	}
 	if (h->n >= HEADS_MAX && (rc = ledger_heads_flush(txn)) < 0)
+		return rc;
+	if (2 * (h->n + 1) > h->cap && (rc = grow(h)) < 0)
 		return rc;
 	struct patient_head *e = find(h, key);
 	if (!e->used) {
