@@ -12,7 +12,9 @@
 static const char usage[] =
 	"usage: yima catalog load --db DIR [--create] FILE.csv\n"
 	"Load (or reload) the product catalog: product_id,drug_code,name,spec,pack_units\n"
-	"(other columns ignored).  Rows with an existing product id replace it.  Bad\n"
+	"and optionally max_units_30d, a patient's limit of the drug code's units in 30\n"
+	"days (empty: none); other columns are ignored.  A reload's limits apply to\n"
+	"later events only.  Rows with an existing product id replace it.  Bad\n"
 	"rows are reported (FILE: data row N (line L): reason) and skipped.  DIR must\n"
 	"hold a ledger (`yima init`) unless --create.\n"
 	"Exit: 0 loaded, 1 some rows were bad, 2 usage, no ledger or unreadable file.\n";
