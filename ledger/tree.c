@@ -389,5 +389,9 @@ int ledger_tree_check_end(tree_check_t *c, char *why, size_t whylen)
 		return yima_fail(why, whylen, rc, "hashing failed");
 	if (ledger_log_checkpoint(c->txn, &note) < 0 || ledger_log_vkey(c->txn, &vkey) < 0)
 		return yima_fail(why, whylen, YIMA_EMISMATCH, "the log has no checkpoint or no verifier key");
-	return checkpoint_check(vkey.p, vkey.n, note.p, note.n, f->size, root, why, whylen);
+	char msg[256];
+	if (checkpoint_check(vkey.p, vkey.n, note.p, note.n, f->size, root, msg, sizeof msg) < 0)
+		return yima_fail(why, whylen, YIMA_EMISMATCH,
+				 "the latest checkpoint does not verify against the log's key: %s", msg);
+	return 0;
 }
