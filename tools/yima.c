@@ -22,6 +22,7 @@ static const struct {
 	{ "report", cmd_report, "a facility's evidence report for a period, as one HTML page" },
 	{ "upload", cmd_upload, "send events to yimad in batches, through a local spool" },
 	{ "settle", cmd_settle, "send a settlement claim to yimad and print its verdict" },
+	{ "log", cmd_log, "the verifiable log: checkpoint, verifier key, proofs, offline checks" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
 	{ "gen", cmd_gen, "generate a sample world (catalog, recalls, events)" },
 };
