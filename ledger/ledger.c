@@ -456,7 +456,9 @@ static void txn_close_cursors(ledger_txn_t *txn)
 {
 	if (txn->settle_cur != NULL && !txn->write)
 		mdb_cursor_close(txn->settle_cur);
-	txn->settle_cur = NULL;
+	if (txn->admin_cur != NULL && !txn->write)
+		mdb_cursor_close(txn->admin_cur);
+	txn->settle_cur = txn->admin_cur = NULL;
 }
 
 static void txn_free(ledger_txn_t *txn)

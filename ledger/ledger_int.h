@@ -103,6 +103,7 @@ struct ledger_txn {
 	EVP_MD_CTX *md;
 	EVP_MAC_CTX *mac;		/* keyed once, reinitialized per use */
 	MDB_cursor *settle_cur;		/* reused by every settlement scan */
+	MDB_cursor *admin_cur;		/* reused by ledger_event_index */
 	int64_t recalls;		/* entries on the recall list, -1 unknown */
 	struct catcache_slot *catcache;	/* lazily allocated */
 	buf_t scratch;			/* encoding buffer, reused */

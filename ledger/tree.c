@@ -200,10 +200,16 @@ int ledger_tree_flush(ledger_txn_t *txn)
 
 int ledger_tree_reader(ledger_txn_t *txn, merkle_store_rd_t *rd, merkle_reader_t *r)
 {
+	bool found;
 	rd->io = tree_io(txn);
 	rd->s = txn->tree != NULL ? txn->tree->st : NULL;
 	if ((rd->h = ledger_txn_hasher(txn)) == NULL)
 		return YIMA_ECRYPTO;
+	if (rd->s != NULL)
+		rd->f = *merkle_store_frontier(rd->s);
+	else if (frontier_load(txn, &rd->f, &found) < 0 || !found)
+		merkle_frontier_init(&rd->f);
+	rd->has_f = rd->f.size > 0;
 	merkle_store_reader(rd, r);
 	return 0;
 }
@@ -237,8 +243,10 @@ int ledger_event_index(ledger_txn_t *txn, uint64_t seq, uint64_t *index)
 	/* the admin records made after fewer than seq events come before it */
 	put_u64be(key, seq);
 	put_u64be(key + 8, 0);
-	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &c)) != 0)
+	if (txn->admin_cur == NULL &&
+	    (rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &txn->admin_cur)) != 0)
 		return yima_err_from_mdb(rc);
+	c = txn->admin_cur;
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 || rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(c, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
@@ -246,7 +254,6 @@ int ledger_event_index(ledger_txn_t *txn, uint64_t seq, uint64_t *index)
 		before = get_u64be((const uint8_t *)k.mv_data + 8);
 	else if (rc == 0)
 		rc = MDB_CORRUPTED;
-	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return yima_err_from_mdb(rc);
 	*index = seq - 1 + before;

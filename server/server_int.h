@@ -93,6 +93,7 @@ typedef struct job {
 	int route;
 	/* filled by the writer */
 	bool left_out;			/* failed on its own: not in the commit */
+	request_result_t result;	/* what it did, for request_seal() */
 	int status;
 	buf_t body;
 	uint64_t verdicts[3];

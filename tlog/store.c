@@ -193,6 +193,10 @@ static int store_read(void *ctx, unsigned level, uint64_t index, uint8_t out[MER
 
 	if (level >= 64)
 		return YIMA_EINVAL;
+	if (rd->has_f && ((rd->f.size >> level) & 1) && index == (rd->f.size >> level) - 1) {
+		memcpy(out, rd->f.h[level], MERKLE_HASH_SIZE);
+		return 0;
+	}
 	if ((rc = merkle_store_hashes(rd, level / MERKLE_STORE_STEP, index << d, count, h)) < 0)
 		return rc;
 	return merkle_fold(rd->h, h, count, out);
