@@ -30,6 +30,7 @@
 #include "yima/util/error.h"
 #include "yima/verifier/query.h"
 #include "yima/server/server.h"
+#include "tiles.h"
 #include "wire.h"
 
 
@@ -499,6 +500,24 @@ free_raw:
 	buf_deinit(&b);
 }
 
+/* ---- the verifiable log's read API (tiles.c) ------------------------------------------ */
+
+static void on_log(struct net *s, struct evhttp_request *req, double t0, const caller_t *c,
+		   const char *path, const char *query)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	log_answer_t a;
+
+	log_api_serve(s->lg, cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, path, query, c->kind, &a);
+	if (a.status != 200) {
+		reply_error(s, req, R_OTHER, t0, c->cn, a.status, a.reason, "%s", a.message);
+	} else {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", a.cache_control);
+		reply(s, req, R_OTHER, t0, c->cn, 200, a.content_type, a.body.p, a.body.len);
+	}
+	buf_deinit(&a.body);
+}
+
 /* ---- routing ------------------------------------------------------------------------ */
 
 static void dispatch(struct net *s, struct evhttp_request *req, bool public_only)
@@ -524,6 +543,8 @@ static void dispatch(struct net *s, struct evhttp_request *req, bool public_only
 		path = "";
 	if (strncmp(path, "/v1/codes/", 10) == 0 && path[10] != '\0') {
 		on_code(s, req, t0, &c, path + 10, public_only, wants_public(query));
+	} else if (log_api_path(path)) {
+		on_log(s, req, t0, &c, path, query);
 	} else if (public_only) {
 		reply_error(s, req, R_OTHER, t0, NULL, 404, "not_found", "no such path");
 	} else if (strcmp(path, "/v1/events") == 0) {
@@ -901,6 +922,9 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 	if ((rc = tls_setup(s, why, whylen)) < 0)
 		return rc;
 	if ((rc = ledger_open(s->o.db, LEDGER_CREATE | LEDGER_SMALL_COMMITS, &s->lg, why, whylen)) < 0)
+		return rc;
+	/* the verifiable log exists before the first request (spec section 8) */
+	if ((rc = ledger_log_start(s->lg, s->o.log_origin, why, whylen)) < 0)
 		return rc;
 	if ((rc = ledger_txn_begin(s->lg, true, &txn)) < 0 ||
 	    (ledger_refund_window_set(txn, s->o.refund_window_days), (rc = ledger_txn_commit(txn))) < 0)

@@ -40,6 +40,7 @@ typedef struct server_opts {
 	uint32_t refund_window_days;
 	bool quiet;			/* no per-request log lines */
 	int threads;			/* network threads, 0 = one per CPU (max 8) */
+	const char *log_origin;		/* a new log's origin (NULL: yima.<hostname>) */
 } server_opts_t;
 
 void server_opts_init(server_opts_t *o);

@@ -21,17 +21,19 @@ static const char usage[] =
 	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F]\n"
 	"             [--public-listen HOST:PORT] [--insecure-http]\n"
 	"             [--max-body BYTES] [--timeout SECONDS] [--refund-window-days N]\n"
-	"             [--threads N] [--quiet] [--config FILE]\n"
+	"             [--threads N] [--log-origin NAME] [--quiet] [--config FILE]\n"
 	"\n"
 	"The settle-by-code service (spec section 6, docs/protocol.md).  TLS with\n"
 	"client certificates: a facility certificate (from --client-ca) acts as the\n"
 	"facility of its subject CN, a regulator certificate (--regulator-ca) reads\n"
 	"any history.  --insecure-http serves plain HTTP on a loopback address only\n"
 	"(development).  --threads: network threads (default one per CPU, at most\n"
-	"8).  One log line per request on stderr.  SIGTERM drains.\n";
+	"8).  --log-origin: the origin of the ledger's verifiable log when yimad makes\n"
+	"it (default yima.<hostname>; set once).  One log line per request on stderr.\n"
+	"SIGTERM drains.\n";
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
-       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS };
+       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_ORIGIN };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -49,6 +51,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "threads", required_argument, NULL, O_THREADS },
+	{ "log-origin", required_argument, NULL, O_ORIGIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -85,6 +88,7 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 	case O_RCA: o->regulator_ca = v; break;
 	case O_INSECURE: o->insecure_http = is_true(v); break;
 	case O_QUIET: o->quiet = is_true(v); break;
+	case O_ORIGIN: o->log_origin = v; break;
 	case O_MAXBODY:
 		if (!parse_num(v, 1024, (unsigned long long)1 << 30, &n))
 			goto bad;
