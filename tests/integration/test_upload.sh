@@ -18,6 +18,9 @@ y="$build/yima"
 yimad="$build/yimad"
 [ -x "$yimad" ] || { echo "test_upload: SKIPPED: no yimad built"; exit 77; }
 t=$(mktemp -d)
+# yima settle keeps the server's log key and checkpoint under the state
+# directory: never the real one of whoever runs the tests
+export XDG_STATE_HOME="$t/xdg"
 server_pid=
 stop_server() {
 	if [ -n "$server_pid" ]; then
