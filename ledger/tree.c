@@ -152,7 +152,7 @@ int ledger_tree_append(ledger_txn_t *txn, const void *entry, size_t len, const u
 
 uint64_t ledger_tree_size(const ledger_txn_t *txn)
 {
-	return txn->tree != NULL ? merkle_store_frontier(txn->tree->st)->size : 0;
+	return txn->tree != NULL ? merkle_store_size(txn->tree->st) : 0;
 }
 
 bool ledger_tree_changed(const ledger_txn_t *txn)
@@ -199,10 +199,13 @@ int ledger_tree_flush(ledger_txn_t *txn)
 int ledger_tree_reader(ledger_txn_t *txn, merkle_store_rd_t *rd, merkle_reader_t *r)
 {
 	bool found;
+	int rc;
 	rd->io = tree_io(txn);
 	rd->s = txn->tree != NULL ? txn->tree->st : NULL;
 	if ((rd->h = ledger_txn_hasher(txn)) == NULL)
 		return YIMA_ECRYPTO;
+	if (rd->s != NULL && (rc = merkle_store_sync(rd->s)) < 0)
+		return rc;
 	if (rd->s != NULL)
 		rd->f = *merkle_store_frontier(rd->s);
 	else if (frontier_load(txn, &rd->f, &found) < 0 || !found)

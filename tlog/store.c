@@ -7,25 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yima/tlog/store.h"
+#include "store_int.h"
 #include "yima/util/error.h"
-
-#define CHUNK_BYTES (MERKLE_STORE_CHUNK * MERKLE_HASH_SIZE)
-
-/* The last chunk of one slot, as appending fills it. */
-struct store_tail {
-	uint64_t chunk;
-	unsigned n;
-	bool loaded, dirty;
-	uint8_t h[CHUNK_BYTES];
-};
-
-struct merkle_store {
-	merkle_store_io_t io;
-	merkle_hasher_t h;
-	merkle_frontier_t f;
-	struct store_tail tail[MERKLE_STORE_SLOTS];
-};
 
 int merkle_store_new(const merkle_store_io_t *io, const merkle_frontier_t *f,
 	merkle_store_t **out)
@@ -42,6 +25,7 @@ int merkle_store_new(const merkle_store_io_t *io, const merkle_frontier_t *f,
 	s->io = *io;
 	if (f != NULL)
 		s->f = *f;
+	s->size = s->f.size;
 	*out = s;
 	return 0;
 }
@@ -50,8 +34,19 @@ void merkle_store_free(merkle_store_t *s)
 {
 	if (s == NULL)
 		return;
+	store_pipe_stop(s);
 	merkle_hasher_deinit(&s->h);
 	free(s);
+}
+
+int merkle_store_sync(merkle_store_t *s)
+{
+	return store_pipe_sync(s);
+}
+
+uint64_t merkle_store_size(const merkle_store_t *s)
+{
+	return s->size;
 }
 
 const merkle_frontier_t *merkle_store_frontier(const merkle_store_t *s)
@@ -61,7 +56,8 @@ const merkle_frontier_t *merkle_store_frontier(const merkle_store_t *s)
 
 int merkle_store_root(merkle_store_t *s, uint8_t out[MERKLE_HASH_SIZE])
 {
-	return merkle_frontier_root(&s->f, &s->h, out);
+	int rc = store_pipe_sync(s);
+	return rc < 0 ? rc : merkle_frontier_root(&s->f, &s->h, out);
 }
 
 static int tail_write(merkle_store_t *s, struct store_tail *t, unsigned slot)
@@ -99,18 +95,18 @@ static int tail_move(merkle_store_t *s, struct store_tail *t, unsigned slot, uin
 	return 0;
 }
 
-static int tail_put(merkle_store_t *s, unsigned slot, uint64_t index,
-	const uint8_t h[MERKLE_HASH_SIZE])
+int store_tail_put(merkle_store_t *s, const merkle_node_t *node)
 {
+	unsigned slot = node->level / MERKLE_STORE_STEP;
 	struct store_tail *t = &s->tail[slot];
-	unsigned off = (unsigned)(index % MERKLE_STORE_CHUNK);
+	unsigned off = (unsigned)(node->index % MERKLE_STORE_CHUNK);
 	int rc;
 
-	if ((rc = tail_move(s, t, slot, index)) < 0)
+	if ((rc = tail_move(s, t, slot, node->index)) < 0)
 		return rc;
 	if (t->n != off)
 		return YIMA_ECORRUPT;
-	memcpy(t->h + (size_t)off * MERKLE_HASH_SIZE, h, MERKLE_HASH_SIZE);
+	memcpy(t->h + (size_t)off * MERKLE_HASH_SIZE, node->hash, MERKLE_HASH_SIZE);
 	t->n++;
 	t->dirty = true;
 	return t->n == MERKLE_STORE_CHUNK ? tail_write(s, t, slot) : 0;
@@ -118,28 +114,25 @@ static int tail_put(merkle_store_t *s, unsigned slot, uint64_t index,
 
 int merkle_store_append(merkle_store_t *s, const void *entry, size_t len, uint64_t *index)
 {
-	merkle_node_t nodes[MERKLE_MAX_APPEND];
-	uint8_t leaf[MERKLE_HASH_SIZE];
-	uint64_t at = s->f.size;
-	size_t n;
 	int rc;
 
-	if ((rc = merkle_hasher_leaf(&s->h, entry, len, leaf)) < 0 ||
-	    (rc = merkle_frontier_append(&s->f, &s->h, leaf, nodes, &n)) < 0)
+	if (s->size >= MERKLE_MAX_SIZE)
+		return YIMA_EINVAL;
+	if ((rc = store_pipe_append(s, entry, len)) < 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (nodes[i].level % MERKLE_STORE_STEP == 0 &&
-		    (rc = tail_put(s, nodes[i].level / MERKLE_STORE_STEP, nodes[i].index,
-				   nodes[i].hash)) < 0)
-			return rc;
+	if (rc == 0 && (rc = store_hash_entry(s, &s->h, entry, len, NULL)) < 0)
+		return rc;
 	if (index != NULL)
-		*index = at;
+		*index = s->size;
+	s->size++;
 	return 0;
 }
 
 int merkle_store_flush(merkle_store_t *s)
 {
-	int rc;
+	int rc = store_pipe_sync(s);
+	if (rc < 0)
+		return rc;
 	for (unsigned slot = 0; slot < MERKLE_STORE_SLOTS; slot++) {
 		struct store_tail *t = &s->tail[slot];
 		if (t->loaded && t->dirty && (rc = tail_write(s, t, slot)) < 0)

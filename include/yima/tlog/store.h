@@ -55,14 +55,28 @@ int merkle_store_new(const merkle_store_io_t *io, const merkle_frontier_t *f,
 void merkle_store_free(merkle_store_t *s);
 
 /* Append entry (len bytes) as the next leaf; *index (may be NULL) gets its
- * index.  A chunk that fills is put at once.  Returns 0, YIMA_ECORRUPT (a
- * stored partial chunk that does not fit the frontier), io's errors,
- * YIMA_EINVAL (the tree is full) or YIMA_ECRYPTO. */
+ * index.  A chunk that fills is put.  After a few thousand appends to one
+ * store the hashing moves to a worker thread (tlog/store_pipe.c): the
+ * frontier and the chunks in memory then lag until merkle_store_sync.
+ * Returns 0, YIMA_ECORRUPT (a stored partial chunk that does not fit the
+ * frontier), io's errors, YIMA_EINVAL (the tree is full), YIMA_ENOMEM or
+ * YIMA_ECRYPTO (errors of hashing done by the worker come back from a
+ * later append or the sync). */
 int merkle_store_append(merkle_store_t *s, const void *entry, size_t len, uint64_t *index);
+
+/* Bring the frontier and the chunks in memory up to every entry appended
+ * (waits for the worker).  Needed before merkle_store_frontier and before
+ * reading the store's own hashes (merkle_store_reader with s); flush and
+ * root do it themselves.  Returns 0 or an error of the hashing or io. */
+int merkle_store_sync(merkle_store_t *s);
+
+/* Entries in the tree, the appended ones included (no sync needed). */
+uint64_t merkle_store_size(const merkle_store_t *s);
 
 /* Put every partial chunk appended to since the last flush. */
 int merkle_store_flush(merkle_store_t *s);
 
+/* The frontier (after merkle_store_sync). */
 const merkle_frontier_t *merkle_store_frontier(const merkle_store_t *s);
 int merkle_store_root(merkle_store_t *s, uint8_t out[MERKLE_HASH_SIZE]);
 
