@@ -264,7 +264,8 @@ static int verify_report(const struct verify_args *a)
 	if ((rc = read_text(a->report, &html, (size_t)1 << 30)) == 0) {
 		rc = report_verify((char *)html.p, html.len, (char *)a->key.p, a->key.len, &out, why,
 				   sizeof why);
-		fwrite(out.p, 1, out.len, stdout);
+		if (out.len > 0)
+			fwrite(out.p, 1, out.len, stdout);
 		if (rc == YIMA_EMISMATCH)
 			rc = failed(a->report, why);
 		else if (rc < 0)
