@@ -132,6 +132,24 @@ rows=$(grep -c '<tr id="seq-' "$t/r.html")
 [ "$(grep -c 'class="log-entry"' "$t/r.html")" = "$rows" ] || fail "not every row has its entry"
 expect_rc 0 "$y" log verify --vkey "$vkey" --report "$t/r.html"
 grep -q "^ok report: $rows evidence rows" "$t/out" || fail "report: $(cat "$t/out")"
+# docs/log.md's standard-tools recipe, taken from the page it is on
+python3 - "$src/docs/log.md" "$t/r.html" "$rows" <<'PY' || fail "docs/log.md's Python recipe"
+import base64, html, re, sys
+doc = open(sys.argv[1], encoding="utf-8").read()
+code = doc[doc.index("        import base64, hashlib"):doc.index("        # root_from")]
+ns = {}
+exec("\n".join(l[8:] for l in code.split("\n")), ns)
+page = open(sys.argv[2], encoding="utf-8").read()
+cp = html.unescape(re.search(r'<pre id="log-checkpoint">(.*?)</pre>', page, re.S).group(1)).split("\n")
+size, root = int(cp[1]), base64.b64decode(cp[2])
+found = re.findall(r'<tr class="log-entry" id="entry-\d+"><td class="num">\d+</td><td class="num">(\d+)</td>'
+                   r'<td><code class="b64">([^<]*)</code></td><td><code class="proof">([^<]*)</code>', page)
+assert len(found) == int(sys.argv[3]), len(found)
+for idx, b64, proof in found:
+    assert ns["root_from"](b64, int(idx), size, proof) == root, idx
+    bad = bytearray(base64.b64decode(b64)); bad[0] ^= 1
+    assert ns["root_from"](base64.b64encode(bad).decode(), int(idx), size, proof) != root
+PY
 sed '0,/<td class="v-reject">reject</s//<td class="v-reject">warn</' "$t/r.html" > "$t/r2.html"
 cmp -s "$t/r.html" "$t/r2.html" && fail "the edit did not happen"
 expect_rc 1 "$y" log verify --vkey "$vkey" --report "$t/r2.html"
