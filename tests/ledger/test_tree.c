@@ -309,7 +309,9 @@ Test(tree, random_proofs_of_a_larger_ledger)
 	free(dir);
 }
 
-/* In a write transaction, proofs and the checkpoint see its own appends. */
+/* In a write transaction, proofs and the checkpoint see its own appends,
+ * also past the appends after which a worker thread hashes (store_pipe.c:
+ * 4,096) and in the middle of one of its batches. */
 Test(tree, proofs_inside_the_writing_transaction)
 {
 	char *dir, why[256];
@@ -321,18 +323,18 @@ Test(tree, proofs_inside_the_writing_transaction)
 
 	fill(lg, 300, 300, some_admin, NULL);
 	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
-	for (uint64_t i = 300; i < 420; i++)
+	for (uint64_t i = 300; i < 6500; i++)
 		add_event(txn, i);
 	cr_assert_eq(ledger_log_checkpoint(txn, &note), 0);
 	cr_assert_eq(ledger_log_vkey(txn, &vkey), 0);
-	cr_assert_eq(ledger_log_root(txn, 420, root, why, sizeof why), 0);
-	cr_assert_eq(checkpoint_check(vkey.p, vkey.n, note.p, note.n, 420, root, why, sizeof why), 0, "%s", why);
-	for (uint64_t i = 0; i < 420; i += 13) {
+	cr_assert_eq(ledger_log_root(txn, 6500, root, why, sizeof why), 0);
+	cr_assert_eq(checkpoint_check(vkey.p, vkey.n, note.p, note.n, 6500, root, why, sizeof why), 0, "%s", why);
+	for (uint64_t i = 0; i < 6500; i += 97) {
 		uint8_t leaf[32];
 		cr_assert_eq(ledger_entry_get(txn, i, &e, NULL), 0);
 		cr_assert_eq(merkle_leaf_hash(e.p, e.n, leaf), 0);
-		cr_assert_eq(ledger_log_prove(txn, false, i, 420, p, &len, why, sizeof why), 0, "%s", why);
-		cr_assert_eq(merkle_verify_inclusion(leaf, i, 420, (const merkle_hash_t *)p, len, root, why,
+		cr_assert_eq(ledger_log_prove(txn, false, i, 6500, p, &len, why, sizeof why), 0, "%s", why);
+		cr_assert_eq(merkle_verify_inclusion(leaf, i, 6500, (const merkle_hash_t *)p, len, root, why,
 						     sizeof why), 0, "%s", why);
 	}
 	char *kept = strndup(note.p, note.n);
@@ -343,6 +345,16 @@ Test(tree, proofs_inside_the_writing_transaction)
 		  "the checkpoint given out before commit is the one stored");
 	ledger_txn_abort(txn);
 	free(kept);
+	check_cp_at(lg, 6500);
+	/* appends after a read in the middle of the worker's batches */
+	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
+	for (uint64_t i = 6500; i < 12000; i++) {
+		add_event(txn, i);
+		if (i == 9999)
+			cr_assert_eq(ledger_log_root(txn, 10000, root, why, sizeof why), 0);
+	}
+	cr_assert_eq(ledger_txn_commit(txn), 0);
+	check_cp_at(lg, 12000);
 	ledger_close(lg);
 	tu_rmtree(dir);
 	free(dir);
