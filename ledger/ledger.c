@@ -37,6 +37,8 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_BATCHES] = "batches",
 	[DB_PATIENTS] = "patients",
 	[DB_PATIENT_LINKS] = "patient_links",
+	[DB_TREE] = "tree",
+	[DB_TREE_ADMIN] = "tree_admin",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;
@@ -172,8 +174,9 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
 		if (rc == MDB_NOTFOUND && rdonly &&
-		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS)) {
-			/* Added later (yimad, patient chains): older
+		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS ||
+		     i == DB_TREE || i == DB_TREE_ADMIN)) {
+			/* Added later (yimad, patient chains, the log): older
 			 * ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
@@ -224,7 +227,7 @@ fail:
 /* Files an interrupted creation may leave before data.mdb exists. */
 static bool own_file(const char *name)
 {
-	static const char *const own[] = { ".", "..", "writers.lock", "lock.mdb", KEY_FILE };
+	static const char *const own[] = { ".", "..", "writers.lock", "lock.mdb", KEY_FILE, "log.key" };
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 		if (strcmp(name, own[i]) == 0)
 			return true;
@@ -340,6 +343,7 @@ void ledger_close(ledger_t *lg)
 	EVP_MD_free(lg->sha256);
 	EVP_MAC_free(lg->hmac);
 	OPENSSL_cleanse(lg->mac_key, sizeof lg->mac_key);
+	note_signer_free(lg->signer);
 	pthread_rwlock_destroy(&lg->maplock);
 	free(lg->dir);
 	free(lg);
@@ -463,6 +467,10 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 	}
 	if ((rc = meta_load(txn)) < 0)
 		goto abort_mdb;
+	/* every write transaction carries the tree (and sets the log up on
+	 * a ledger that has none: why kept for ledger_log_start) */
+	if (write && (rc = ledger_tree_begin(txn, lg->log_why, sizeof lg->log_why)) < 0)
+		goto abort_mdb;
 	*out = txn;
 	return 0;
 abort_mdb:
@@ -470,6 +478,8 @@ abort_mdb:
 free_txn:
 	if (txn->map_locked)
 		pthread_rwlock_unlock(&lg->maplock);
+	ledger_tree_free(txn);
+	merkle_hasher_deinit(&txn->hasher);
 	EVP_MD_CTX_free(txn->md);
 	buf_deinit(&txn->scratch);
 	free(txn);
@@ -481,7 +491,9 @@ static void txn_close_cursors(ledger_txn_t *txn)
 {
 	if (txn->settle_cur != NULL && !txn->write)
 		mdb_cursor_close(txn->settle_cur);
-	txn->settle_cur = NULL;
+	if (txn->admin_cur != NULL && !txn->write)
+		mdb_cursor_close(txn->admin_cur);
+	txn->settle_cur = txn->admin_cur = NULL;
 }
 
 static void txn_free(ledger_txn_t *txn)
@@ -490,6 +502,8 @@ static void txn_free(ledger_txn_t *txn)
 		pthread_rwlock_unlock(&txn->lg->maplock);
 	EVP_MD_CTX_free(txn->md);
 	EVP_MAC_CTX_free(txn->mac);
+	ledger_tree_free(txn);
+	merkle_hasher_deinit(&txn->hasher);
 	free(txn->catcache);
 	ledger_heads_free(txn);
 	buf_deinit(&txn->scratch);
@@ -502,6 +516,8 @@ int ledger_txn_commit(ledger_txn_t *txn)
 
 	if (rc == 0 && txn->write)
 		rc = ledger_heads_flush(txn);
+	if (rc == 0 && txn->write && txn->tree != NULL)
+		rc = ledger_log_commit(txn);	/* tree, and a signed checkpoint */
 	if (rc == 0 && txn->write && txn->meta_dirty)
 		rc = meta_store(txn);
 	txn_close_cursors(txn);

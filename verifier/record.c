@@ -69,6 +69,7 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 static void result_from(const ledger_event_t *rec, verify_result_t *out)
 {
 	out->seq = rec->seq;
+	out->index = rec->index;
 	out->verdict = rec->verdict;
 	out->findings = rec->findings;
 	memcpy(out->hash, rec->hash, LEDGER_HASH_LEN);
