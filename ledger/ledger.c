@@ -625,3 +625,15 @@ int ledger_content_mac(ledger_txn_t *txn, const uint8_t digest[LEDGER_HASH_LEN],
 	memcpy(msg + sizeof tag, digest, LEDGER_HASH_LEN);
 	return ledger_patient_mac(txn, (const char *)msg, sizeof msg, mac);
 }
+
+int ledger_scan_end(ledger_txn_t *txn, MDB_cursor *cur, int rc, int mrc, bool ours)
+{
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = yima_err_from_mdb(mrc);
+		ours = true;
+	}
+	mdb_cursor_close(cur);
+	if (ours)
+		return ledger_txn_fail(txn, rc);
+	return rc < 0 ? rc : 0;
+}

@@ -146,6 +146,12 @@ enum rec_kind {
 };
 
 
+/* The end of a cursor scan (closes cur): rc is what the loop ended with,
+ * mrc the cursor's last return, ours whether rc is the ledger's own failure
+ * (a record that did not decode).  A cursor error or our failure fails the
+ * transaction; a callback's error or stop (rc > 0: 0) is returned as is. */
+int ledger_scan_end(ledger_txn_t *txn, MDB_cursor *cur, int rc, int mrc, bool ours);
+
 /* Record a failure in txn (if none yet) and return the sticky error. */
 static inline int ledger_txn_fail(ledger_txn_t *txn, int err)
 {

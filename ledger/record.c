@@ -289,12 +289,5 @@ int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
 		if ((rc = fn(arg, &ev)) != 0)
 			break;
 	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
-		rc = yima_err_from_mdb(mrc);
-		ours = true;
-	}
-	mdb_cursor_close(cur);
-	if (ours)
-		return ledger_txn_fail(txn, rc);
-	return rc < 0 ? rc : 0;
+	return ledger_scan_end(txn, cur, rc, mrc, ours);
 }
