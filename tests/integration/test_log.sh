@@ -61,7 +61,7 @@ body, sig = text.split("\n\n")
 origin, size, root = body.split("\n")[:3]
 assert origin == "test.example/yima" and size.isdigit() and len(base64.b64decode(root)) == 32, body
 assert re.fullmatch(r"\u2014 test\.example/yima [A-Za-z0-9+/]+=*\n", sig), sig
-name, keyid, key = sys.argv[2].split("+")
+name, keyid, key = sys.argv[2].split("+", 2)	# the base64 may hold '+' too
 assert name == origin and re.fullmatch(r"[0-9a-f]{8}", keyid), sys.argv[2]
 k = base64.b64decode(key)
 assert len(k) == 33 and k[0] == 1
@@ -69,7 +69,8 @@ assert base64.b64decode(sig.split()[2])[:4].hex() == keyid, "key id in the signa
 PY
 # the signature with openssl alone (docs/log.md's recipe)
 NAME=${vkey%%+*}
-printf '%s' "${vkey##*+}" | base64 -d | tail -c 32 > "$t/pub.raw"
+KEY=${vkey#*+}; KEY=${KEY#*+}
+printf '%s' "$KEY" | base64 -d | tail -c 32 > "$t/pub.raw"
 { printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; cat "$t/pub.raw"; } > "$t/pub.der"
 sed '/^$/,$d' "$t/cp1" > "$t/text"
 grep "^— $NAME " "$t/cp1" | cut -d' ' -f3 | base64 -d | tail -c 64 > "$t/sig"
