@@ -310,8 +310,8 @@ Test(tree, random_proofs_of_a_larger_ledger)
 }
 
 /* In a write transaction, proofs and the checkpoint see its own appends,
- * also past the appends after which a worker thread hashes (store_pipe.c:
- * 4,096) and in the middle of one of its batches. */
+ * also once a worker thread hashes (tlog/store_pipe.c) and in the middle
+ * of one of its batches. */
 Test(tree, proofs_inside_the_writing_transaction)
 {
 	char *dir, why[256];
@@ -346,15 +346,16 @@ Test(tree, proofs_inside_the_writing_transaction)
 	ledger_txn_abort(txn);
 	free(kept);
 	check_cp_at(lg, 6500);
-	/* appends after a read in the middle of the worker's batches */
+	/* past a hand-over to the worker (4,096 + 65,536 appends in one
+	 * transaction), a read while it may still be hashing, more appends */
 	cr_assert_eq(ledger_txn_begin(lg, true, &txn), 0);
-	for (uint64_t i = 6500; i < 12000; i++) {
+	for (uint64_t i = 6500; i < 86500; i++) {
 		add_event(txn, i);
-		if (i == 9999)
-			cr_assert_eq(ledger_log_root(txn, 10000, root, why, sizeof why), 0);
+		if (i == 80000)
+			cr_assert_eq(ledger_log_root(txn, 80001, root, why, sizeof why), 0);
 	}
 	cr_assert_eq(ledger_txn_commit(txn), 0);
-	check_cp_at(lg, 12000);
+	check_cp_at(lg, 86500);
 	ledger_close(lg);
 	tu_rmtree(dir);
 	free(dir);
