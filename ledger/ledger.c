@@ -35,6 +35,7 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_FILES] = "files",
 	[DB_CLAIMS] = "claims",
 	[DB_BATCHES] = "batches",
+	[DB_AUX] = "aux",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;
@@ -164,8 +165,8 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
-		if (rc == MDB_NOTFOUND && rdonly && (i == DB_CLAIMS || i == DB_BATCHES)) {
-			/* Added with yimad: older ledgers have no such table. */
+		if (rc == MDB_NOTFOUND && rdonly && (i == DB_CLAIMS || i == DB_BATCHES || i == DB_AUX)) {
+			/* Added with yimad (and the cluster): older ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
 		}

@@ -26,6 +26,7 @@ enum ledger_db {
 	DB_FILES,
 	DB_CLAIMS,
 	DB_BATCHES,
+	DB_AUX,		/* a cluster view's side tables (aux.c) */
 	DB_COUNT
 };
 
