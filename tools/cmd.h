@@ -28,5 +28,6 @@ int cmd_alerts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_upload(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif
