@@ -89,3 +89,16 @@ int cluster_audit_dir(const char *dir, const char *scratch, cluster_line_fn *lin
 	EVP_MD_CTX_free(md);
 	return first;
 }
+
+int cluster_node_dir_ledger(const char *dir, const char *raw, char *out, size_t outlen)
+{
+	code_t c;
+	char why[256];
+	unsigned p;
+
+	if (!cluster_is_node_dir(dir) || read_partitions(dir, &p, why, sizeof why) < 0 ||
+	    code_normalize(raw, strlen(raw), &c, why, sizeof why) < 0)
+		return YIMA_ENOTFOUND;
+	snprintf(out, outlen, "%s/p%03u", dir, cluster_partition_of_code(c.canon, c.canon_len, p));
+	return 0;
+}

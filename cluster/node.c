@@ -291,6 +291,27 @@ int node_publish(cluster_node_t *n, unsigned k, uint8_t *bytes, size_t len, doub
 	return rc;
 }
 
+static int count_entry(void *arg, yima_slice_t key, yima_slice_t val)
+{
+	(void)key;
+	(void)val;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/* Entries of one kind (aux key prefix) in a view, as committed. */
+static uint64_t count_aux(view_t *v, char kind)
+{
+	ledger_txn_t *txn;
+	uint64_t n = 0;
+
+	if (ledger_txn_begin(v->lg, false, &txn) < 0)
+		return 0;
+	ledger_aux_scan(txn, &kind, 1, count_entry, &n);
+	ledger_txn_abort(txn);
+	return n;
+}
+
 void cluster_node_stats(cluster_node_t *n, cluster_stats_t *st)
 {
 	memset(st, 0, sizeof *st);
@@ -301,6 +322,8 @@ void cluster_node_stats(cluster_node_t *n, cluster_stats_t *st)
 		st->published_ops += o;
 		if (n->views[k] == NULL)
 			continue;
+		st->undecided += count_aux(n->views[k], AUX_PENDING);
+		st->deferred += count_aux(n->views[k], AUX_QUEUE);
 		pthread_mutex_lock(&n->views[k]->mu);
 		st->applied_msgs += n->views[k]->msgs;
 		pthread_mutex_unlock(&n->views[k]->mu);

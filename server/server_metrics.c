@@ -142,4 +142,10 @@ void metrics_render_cluster(cluster_node_t *node, buf_t *out)
 	buf_printf(out, "# HELP yimad_cluster_recovered_total Claims left undecided by another node that this node decided.\n"
 		   "# TYPE yimad_cluster_recovered_total counter\n"
 		   "yimad_cluster_recovered_total %llu\n", (unsigned long long)st.claims_recovered);
+	buf_printf(out, "# HELP yimad_cluster_undecided Claims prepared in this node's views and not decided yet.\n"
+		   "# TYPE yimad_cluster_undecided gauge\n"
+		   "yimad_cluster_undecided %llu\n", (unsigned long long)st.undecided);
+	buf_printf(out, "# HELP yimad_cluster_deferred Operations waiting in this node's views for a decision.\n"
+		   "# TYPE yimad_cluster_deferred gauge\n"
+		   "yimad_cluster_deferred %llu\n", (unsigned long long)st.deferred);
 }

@@ -98,7 +98,8 @@ typedef struct cluster_stats {
 	uint64_t published_msgs, published_ops;
 	uint64_t applied_msgs;
 	uint64_t claims_committed, claims_aborted, claims_busy, claims_recovered;
-	uint64_t lag;		/* stream messages not applied yet, all views */
+	uint64_t undecided;	/* claims prepared and not decided, all views */
+	uint64_t deferred;	/* operations waiting for a decision, all views */
 } cluster_stats_t;
 void cluster_node_stats(cluster_node_t *n, cluster_stats_t *st);
 
@@ -125,6 +126,10 @@ int cluster_rebuild(const cluster_opts_t *o, char *why, size_t whylen);
 
 /* Is dir a node directory (holding DIR/cluster)? */
 bool cluster_is_node_dir(const char *dir);
+/* The partition ledger of a node directory that holds the code scanned as
+ * raw: 0 with out set, or YIMA_ENOTFOUND (not a node directory, or a code
+ * that does not normalize: the caller reads it as a plain ledger). */
+int cluster_node_dir_ledger(const char *dir, const char *raw, char *out, size_t outlen);
 
 /* Audit every partition ledger of a node directory: line() gets
  * "p<k> ok records=N head=HEX" (or the failure) per partition; *records

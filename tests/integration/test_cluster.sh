@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The yima cluster on NATS JetStream (issue 13, docs/cluster.md), end to
+# end on loopback: three nats-servers (JetStream, one NATS cluster, R=3)
+# and three yimad nodes.
+#   1. Uploads of a generated world through different nodes while, in
+#      several rounds, one nats-server or one yimad at a time is killed -9
+#      and restarted (each back to /healthz before the next kill): every
+#      row is answered, the three nodes' audit lines are equal and hold
+#      exactly the rows uploaded plus the claims' records.
+#   2. Claims across partitions coordinated by one node that is killed -9
+#      while they run: no claim half-applied, none left holding codes
+#      (yimad_cluster_undecided 0 everywhere), none recorded twice, every
+#      accepted claim's codes applied once.
+#   3. A node directory rebuilt from the streams audits to the same line;
+#      a node of another P is refused.
+# Skipped (77) only when nats-server cannot be installed.
+#   test_cluster.sh BUILD_DIR SOURCE_DIR [ROUNDS]
+set -euo pipefail
+build=$1 src=$2 rounds=${3:-${YIMA_CLUSTER_ROUNDS:-4}}
+if ! command -v nats-server >/dev/null; then
+	(apt-get install -y -qq nats-server >/dev/null 2>&1 || true)
+	command -v nats-server >/dev/null || { echo "test_cluster: SKIPPED: nats-server cannot be installed"; exit 77; }
+fi
+y=$build/yima
+t=$(mktemp -d)
+CL_DIR=$t/cl CL_BUILD=$build CL_P=4 CL_NAME=t$$
+# shellcheck source=../../scripts/cluster-lib.sh
+. "$src/scripts/cluster-lib.sh"
+trap 'cl_stop_all; rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$CL_DIR"/node*.log; do echo "== $f" >&2; tail -5 "$f" >&2; done; exit 1; }
+say() { echo "[$(date +%T)] $*"; }
+
+cl_init $(( 20000 + (RANDOM % 300) * 100 ))
+for i in 1 2 3; do cl_nats_start $i; done
+cl_nats_wait 1 2 3
+(umask 077; openssl rand -hex 32 > "$CL_DIR/patient.key")
+for i in 1 2 3; do cl_node_start $i; done
+cl_node_wait 1 2 3
+nats=$(cl_nats_urls)
+
+# ---- the world -----------------------------------------------------------------
+"$y" gen --out "$t/w" --facilities 6 --products 60 --days 20 --events 12000 --seed 11 --quiet
+"$y" catalog load --nats "$nats" --cluster "$CL_NAME" "$t/w/catalog.csv" 2>/dev/null
+while read -r r; do "$y" recall add --nats "$nats" --cluster "$CL_NAME" "$r" 2>/dev/null; done < "$t/w/recalls.txt"
+cl_split_world "$t/w/events.csv" "$t/up" > "$t/split.txt"
+rows=$(awk '{ s += $2 } END { print s }' "$t/split.txt")
+say "uploading $rows rows of $(wc -l < "$t/split.txt") facilities through 3 nodes, $rounds kill -9 rounds"
+
+# ---- 1. uploads while servers and nodes die ---------------------------------------------
+# Each facility's file is fed row by row over ~25 s (yima upload - sends a
+# part-filled batch 200 ms after its first row), so the kills land mid-upload.
+pids=() i=0
+while read -r fac n; do
+	node=$(( i % 3 + 1 )); i=$((i + 1))
+	python3 -c '
+import sys, time
+rows = open(sys.argv[1], encoding="utf-8", errors="surrogateescape", newline="").read().splitlines(True)
+sys.stdout.write(rows[0])
+step = 25.0 / max(1, len(rows) - 1)
+for r in rows[1:]:
+    sys.stdout.write(r); sys.stdout.flush(); time.sleep(step)
+' "$t/up/$fac.csv" | "$y" upload --server "$(cl_node_url $node)" --spool "$t/spool-$fac" \
+		--out "$t/up/$fac.jsonl" --batch 500 - 2>"$t/up/$fac.err" &
+	pids+=($!)
+done < "$t/split.txt"
+victims=(nats1 node2 nats3 node1 nats2 node3 nats1 node2)
+for ((r = 0; r < rounds; r++)); do
+	sleep 2
+	v=${victims[$((r % ${#victims[@]}))]}
+	say "round $((r + 1)): kill -9 $v"
+	case $v in
+	nats*) cl_nats_kill9 "${v#nats}"; sleep 1; cl_nats_start "${v#nats}"; cl_nats_wait 1 2 3 ;;
+	node*) cl_node_kill9 "${v#node}"; sleep 1; cl_node_start "${v#node}"; cl_node_wait "${v#node}" ;;
+	esac
+	say "round $((r + 1)): $v back"
+done
+for p in "${pids[@]}"; do wait "$p" || fail "an upload did not deliver everything (exit $?)"; done
+while read -r fac n; do
+	got=$(wc -l < "$t/up/$fac.jsonl")
+	[ "$got" = "$n" ] || fail "$fac: $n rows sent, $got answered"
+done < "$t/split.txt"
+say "uploads: $rows rows answered"
+
+# ---- 2. claims across partitions while their coordinator dies -------------------------
+made=$(python3 "$src/tests/integration/cluster_claims.py" "$t/w/events.csv" "$t/w/catalog.csv" "$t/claims" 60 3)
+settle_one() {	# claim file: retried on 5xx / no answer until a verdict
+	local c=$1 k
+	for ((k = 0; k < 200; k++)); do
+		set +e; "$y" settle --server "$(cl_node_url 2)" --json "$c" > "$c.out" 2>"$c.err"; local rc=$?; set -e
+		[ "$rc" -le 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+(
+	for ((c = 0; c < made; c++)); do settle_one "$t/claims/claim-$c.csv" || exit 1; done
+) & sp=$!
+sleep 1.5
+say "kill -9 node2 (the claims' coordinator)"
+cl_node_kill9 2; sleep 1; cl_node_start 2; cl_node_wait 2
+wait $sp || fail "a claim got no verdict"
+for i in 1 2 3; do
+	for _ in $(seq 100); do [ "$(cl_node_gauge $i yimad_cluster_undecided)" = 0 ] && break; sleep 0.1; done
+	[ "$(cl_node_gauge $i yimad_cluster_undecided)" = 0 ] || fail "node$i: claims left undecided"
+	[ "$(cl_node_gauge $i yimad_cluster_deferred)" = 0 ] || fail "node$i: operations left waiting"
+done
+# every claim whole or not at all, and once
+claim_records=0 accepted=0
+for ((c = 0; c < made; c++)); do
+	f=$t/claims/claim-$c.csv
+	applied=() total=0
+	while IFS=, read -r fac stl _ _ _ code _; do
+		[ "$fac" = facility ] && continue
+		"$y" query --db "$CL_DIR/node1" --json "$code" > "$t/q.json" || fail "$code not in node1"
+		read -r a n < <(python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["history"]
+mine = [e for e in h if e["settlement"] == sys.argv[2] and e["type"] == "dispense"]
+print(sum(e["verdict"] != "reject" for e in mine), len(mine))' "$t/q.json" "$stl")
+		applied+=("$a"); total=$((total + n))
+	done < "$f"
+	first=${applied[0]}
+	for a in "${applied[@]}"; do
+		[ "$a" = "$first" ] || fail "claim $c half-applied: ${applied[*]}"
+		[ "$a" -le 1 ] || fail "claim $c applied twice"
+	done
+	if grep -q '"verdict":"accept"\|"verdict":"warn"' "$f.out"; then
+		[ "$first" = 1 ] || fail "claim $c answered accepted, not applied"
+		accepted=$((accepted + 1))
+	fi
+	claim_records=$((claim_records + total))
+done
+say "claims: $made answered, $accepted accepted, $claim_records records"
+
+# ---- 3. every node, and a rebuilt one, the same ------------------------------------------
+want=$((rows + claim_records))
+for i in 1 2 3; do
+	for _ in $(seq 100); do
+		line=$("$y" audit --db "$CL_DIR/node$i" | tail -1)
+		case $line in *" records=$want "*) break ;; esac
+		sleep 0.2
+	done
+	echo "node$i: $line"
+	case $line in "ok partitions=4 records=$want "*) ;; *) fail "node$i: $line (want records=$want)" ;; esac
+	echo "$line" > "$t/audit$i"
+done
+cmp -s "$t/audit1" "$t/audit2" && cmp -s "$t/audit1" "$t/audit3" || fail "nodes differ"
+"$y" cluster rebuild --nats "$nats" --cluster "$CL_NAME" --partitions 4 --db "$t/fresh" \
+	--patient-key "$CL_DIR/patient.key" 2>/dev/null
+line=$("$y" audit --db "$t/fresh" | tail -1)
+echo "rebuilt: $line"
+[ "$line" = "$(cat "$t/audit1")" ] || fail "the rebuilt node differs"
+mkdir -p "$t/other" && install -m 0600 "$CL_DIR/patient.key" "$t/other/patient.key"
+set +e
+"$build/yimad" --db "$t/other" --nats "$nats" --partitions 5 --cluster "$CL_NAME" \
+	--listen 127.0.0.1:$((CL_BASE + 39)) --insecure-http > "$t/other.log" 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "has 4 partitions, not 5" "$t/other.log" || fail "a node of another P was not refused: $(cat "$t/other.log")"
+say "ok: $rounds kill rounds, $rows rows and $made claims, every node and a rebuilt one: $line"
