@@ -12,6 +12,7 @@
  * commit: a view needs no flush per commit, the stream keeps what it
  * applied).
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,8 @@ static void step(struct applier_state *a)
 static void *applier_main(void *arg)
 {
 	struct applier_state a;
+
+	pthread_setname_np(pthread_self(), "yima-apply");
 
 	memset(&a, 0, sizeof a);
 	a.v = arg;

@@ -15,6 +15,7 @@
  * retried with the same id, so one that was stored but not acknowledged is
  * stored once.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,8 @@ static void *publisher_main(void *arg)
 	buf_t msg;
 	char id[128];
 	size_t limit = p->nats->max_payload > 0 ? (size_t)p->nats->max_payload : (size_t)1 << 20;
+
+	pthread_setname_np(pthread_self(), "yima-pub");
 
 	buf_init(&msg);
 	limit = limit > CLUSTER_ENVELOPE_SLACK ? limit - CLUSTER_ENVELOPE_SLACK : limit;

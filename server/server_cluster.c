@@ -65,6 +65,8 @@ static void *worker_main(void *arg)
 {
 	struct cworkers *w = arg;
 
+	pthread_setname_np(pthread_self(), "yima-work");
+
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (w->head == NULL && !w->stop)

@@ -11,6 +11,7 @@
  * the decision is a function of the votes, and a participant keeps the
  * first decision it gets.
  */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,8 @@ static void *recovery_main(void *arg)
 {
 	cluster_node_t *n = arg;
 	struct scan sc;
+
+	pthread_setname_np(pthread_self(), "yima-recover");
 
 	memset(&sc, 0, sizeof sc);
 	while (!atomic_load(&n->stop)) {
