@@ -67,7 +67,7 @@ int cluster_admin_open(const char *nats, const char *name, cluster_admin_t **out
 		goto fail;
 	}
 	for (unsigned k = 0; k < a->P; k++)
-		if ((rc = publisher_start(&a->nats, k, id, true, &a->pubs[k])) < 0) {
+		if ((rc = publisher_start(&a->nats, k, id, true, 1, &a->pubs[k])) < 0) {
 			yima_fail(why, whylen, rc, "cannot start a publisher");
 			goto fail;
 		}

@@ -98,7 +98,9 @@ typedef struct pub_op {
 
 typedef struct publisher publisher_t;
 
-int publisher_start(cnats_t *c, unsigned k, const char *node_id, bool quiet, publisher_t **out);
+#define PUBLISHER_THREADS_MAX 4
+int publisher_start(cnats_t *c, unsigned k, const char *node_id, bool quiet, int nthreads,
+		    publisher_t **out);
 /* Queue op (bytes taken over: freed with the op). */
 void publisher_submit(publisher_t *p, pub_op_t *op);
 /* Wait for op's acknowledgement until deadline (cluster_now() seconds).
@@ -165,6 +167,10 @@ uint64_t view_applied(view_t *v);
 #define AUX_QUEUE 'Q'		/* + seq, index: a deferred Op */
 #define AUX_SETTLED 'S'		/* + facility NUL settlement: content, txn */
 #define TXN_LEN 32
+
+/* The decision the votes make: a replay or conflict at the home first,
+ * then busy (nothing was evaluated there), then reject, else commit. */
+Yima__Cluster__V1__Decision claim_decision(const enum vote *votes, size_t n);
 
 int view_claim_prepare(view_t *v, ledger_txn_t *txn, const Yima__Cluster__V1__Prepare *p);
 int view_claim_decide(view_t *v, ledger_txn_t *txn, const Yima__Cluster__V1__Decide *d);

@@ -167,7 +167,7 @@ static int open_views(cluster_node_t *n, const bool *served, char *why, size_t w
 	int rc;
 
 	for (unsigned k = 0; k < n->P; k++) {
-		if ((rc = publisher_start(&n->nats, k, n->id, n->o.quiet, &n->pubs[k])) < 0)
+		if ((rc = publisher_start(&n->nats, k, n->id, n->o.quiet, 2, &n->pubs[k])) < 0)
 			return yima_fail(why, whylen, rc, "cannot start a publisher");
 		if (!served[k])
 			continue;

@@ -13,25 +13,6 @@
 #include "yima/util/error.h"
 #include "yima/verifier/claim.h"
 
-/* The decision the votes make: a replay or conflict at the home first,
- * then busy (nothing was evaluated there), then reject. */
-static Yima__Cluster__V1__Decision decide(const enum vote *votes, size_t n)
-{
-	bool busy = false, reject = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (votes[i] == VOTE_REPLAY)
-			return YIMA__CLUSTER__V1__DECISION__REPLAY;
-		if (votes[i] == VOTE_CONFLICT)
-			return YIMA__CLUSTER__V1__DECISION__CONFLICT;
-		busy = busy || votes[i] == VOTE_BUSY || votes[i] == VOTE_NONE;
-		reject = reject || votes[i] == VOTE_REJECT;
-	}
-	if (busy)
-		return YIMA__CLUSTER__V1__DECISION__ABORT_BUSY;
-	return reject ? YIMA__CLUSTER__V1__DECISION__ABORT_REJECT : YIMA__CLUSTER__V1__DECISION__COMMIT;
-}
-
 /* Partition k's word on claim t: its decision if it has one (*decided),
  * else its vote. */
 static int read_vote(view_t *v, const ProtobufCBinaryData *t, enum vote *vote, int *decided)
@@ -118,6 +99,7 @@ static int drive(cluster_node_t *n, const Yima__Cluster__V1__Prepare *p, const u
 	uint8_t *dop = NULL;
 	size_t dlen;
 	int known = -1, rc;
+	size_t decided = 0;
 
 	if (seq == NULL || votes == NULL) {
 		rc = YIMA_ENOMEM;
@@ -130,10 +112,13 @@ static int drive(cluster_node_t *n, const Yima__Cluster__V1__Prepare *p, const u
 		rc = read_vote(n->views[p->participants[i]], &p->txn, &votes[i], &d);
 		if (d >= 0 && known < 0)
 			known = d;	/* decided already (another node, earlier) */
+		decided += d >= 0;
 	}
 	if (rc < 0)
 		goto free_all;
-	*decision = known >= 0 ? (Yima__Cluster__V1__Decision)known : decide(votes, np);
+	*decision = known >= 0 ? (Yima__Cluster__V1__Decision)known : claim_decision(votes, np);
+	if (decided == np)
+		goto free_all;	/* one participant decides at once (view_claim.c) */
 	if ((rc = decide_op(&p->txn, *decision, &dop, &dlen)) == 0)
 		rc = broadcast(n, p->participants, np, dop, dlen, deadline, seq);
 free_all:

@@ -25,6 +25,25 @@
 #include "yima/util/error.h"
 #include "yima/verifier/claim.h"
 
+/* The decision the votes make: a replay or conflict at the home first,
+ * then busy (nothing was evaluated there), then reject. */
+Yima__Cluster__V1__Decision claim_decision(const enum vote *votes, size_t n)
+{
+	bool busy = false, reject = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (votes[i] == VOTE_REPLAY)
+			return YIMA__CLUSTER__V1__DECISION__REPLAY;
+		if (votes[i] == VOTE_CONFLICT)
+			return YIMA__CLUSTER__V1__DECISION__CONFLICT;
+		busy = busy || votes[i] == VOTE_BUSY || votes[i] == VOTE_NONE;
+		reject = reject || votes[i] == VOTE_REJECT;
+	}
+	if (busy)
+		return YIMA__CLUSTER__V1__DECISION__ABORT_BUSY;
+	return reject ? YIMA__CLUSTER__V1__DECISION__ABORT_REJECT : YIMA__CLUSTER__V1__DECISION__COMMIT;
+}
+
 void settle_key(const char *facility, const char *settlement, buf_t *out)
 {
 	buf_reset(out);
@@ -184,6 +203,15 @@ int view_claim_prepare(view_t *v, ledger_txn_t *txn, const Yima__Cluster__V1__Pr
 	}
 	if (rc == 0)
 		rc = store_pending(txn, p, vote, holding);
+	if (rc == 0 && p->n_participants == 1) {
+		/* the only participant: its vote is the decision, taken now
+		 * (every node alike), one round instead of two */
+		Yima__Cluster__V1__Decide d = YIMA__CLUSTER__V1__DECIDE__INIT;
+		d.txn = p->txn;
+		d.decision = claim_decision(&vote, 1);
+		if ((rc = view_claim_decide(v, txn, &d)) == 0)
+			rc = view_drain(v, txn);
+	}
 free_items:
 	keys_free(&keys);
 	free(items);
