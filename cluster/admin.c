@@ -157,6 +157,7 @@ static int on_admin(void *arg, const ledger_admin_t *ad)
 	row.product = (char *)ad->cat.product;
 	row.drug = (char *)ad->cat.drug;
 	row.pack_units = ad->cat.pack_units;
+	row.max_units_30d = ad->cat.max_units_30d;
 	row.name.data = (uint8_t *)ad->cat.name.p;
 	row.name.len = ad->cat.name.n;
 	row.spec.data = (uint8_t *)ad->cat.spec.p;

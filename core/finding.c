@@ -22,7 +22,23 @@ static const char *const names[F_COUNT] = {
 	[F_DESTROYED] = "DESTROYED",
 	[F_NOT_RECEIVED] = "NOT_RECEIVED",
 	[F_ALREADY_HELD] = "ALREADY_HELD",
+	[F_OVER_QUANTITY] = "OVER_QUANTITY",
 };
+
+const enum finding finding_order[F_COUNT] = {
+	F_BAD_RECORD, F_MALFORMED, F_UNKNOWN_PRODUCT, F_SUBSTITUTED, F_REUSED,
+	F_SPLIT_OVERDRAWN, F_RETURNED_TO_MARKET, F_EXPIRED, F_RECALLED,
+	F_DUPLICATE_IN_CLAIM, F_REFUND_UNMATCHED, F_REFUND_LATE, F_DESTROYED,
+	F_NOT_RECEIVED, F_OVER_QUANTITY, F_ALREADY_HELD,
+};
+
+int finding_rank(enum finding f)
+{
+	for (int k = 0; k < F_COUNT; k++)
+		if (finding_order[k] == f)
+			return k;
+	return F_COUNT;
+}
 
 const char *finding_name(enum finding f)
 {
@@ -51,7 +67,7 @@ void finding_set_json(buf_t *b, finding_set_t f)
 {
 	bool first = true;
 	buf_putc(b, '[');
-	for (int i = 0; i < F_COUNT; i++) {
+	FINDING_EACH(i) {
 		if (!(f & FINDING_BIT(i)))
 			continue;
 		buf_printf(b, "%s\"%s\"", first ? "" : ",", names[i]);
@@ -66,6 +82,7 @@ bool finding_is_reject(enum finding f, enum event_type t)
 	case F_UNKNOWN_PRODUCT:
 		return t == EV_DISPENSE;
 	case F_NOT_RECEIVED:
+	case F_OVER_QUANTITY:
 	case F_ALREADY_HELD:
 		return false;
 	default:

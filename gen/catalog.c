@@ -315,15 +315,37 @@ static void gen_catalog_row(const gen_world_t *w, uint32_t i, gen_str_t *s)
 	gen_str_putu(s, p->units, 0);
 	gen_str_putc(s, ',');
 	gen_str_csv(s, maker, strlen(maker), false);
+	if (gen_limits_any(w)) {
+		gen_str_putc(s, ',');
+		if (p->limit_packs > 0)
+			gen_str_putu(s, (uint64_t)p->limit_packs * p->units, 0);
+	}
 	gen_str_putc(s, '\n');
+}
+
+/* max_units_30d of 2-5 packs for a share of the products, chosen by a
+ * hash (not the PRNG: a world without limits keeps its bytes). */
+void gen_limits_assign(gen_world_t *w)
+{
+	for (uint32_t i = 0; i < w->n_products && w->opts->limit_rate > 0; i++) {
+		uint64_t h = gen_mix(w->seed_mix ^ (0x11a17000ULL + i));
+		if ((double)(h % 1000000) < w->opts->limit_rate * 1e6)
+			w->products[i].limit_packs = (uint8_t)(2 + (h >> 32) % 4);
+	}
+}
+
+bool gen_limits_any(const gen_world_t *w)
+{
+	return w->opts->limit_rate > 0 || w->opts->hoarders > 0;
 }
 
 int gen_catalog_write(gen_world_t *w, FILE *fp)
 {
-	static const char head[] = "product_id,drug_code,name,spec,pack_units,manufacturer\n";
+	static const char head[] = "product_id,drug_code,name,spec,pack_units,manufacturer";
 	if (fp == NULL)
 		return 0;
-	if (fwrite(head, 1, sizeof(head) - 1, fp) != sizeof(head) - 1)
+	if (fputs(head, fp) == EOF ||
+	    fputs(gen_limits_any(w) ? ",max_units_30d\n" : "\n", fp) == EOF)
 		return YIMA_EIO;
 	for (uint32_t i = 0; i < w->n_products; i++) {
 		char buf[512];

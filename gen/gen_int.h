@@ -164,6 +164,7 @@ typedef struct gen_product {
 	bool has_batch;		/* prints AI 10 */
 	bool has_prod_date;	/* prints AI 11 (skipped by the normalizer) */
 	bool recalled;		/* the whole product is on the recall list */
+	uint8_t limit_packs;	/* max_units_30d = limit_packs * units; 0 none */
 	uint16_t units;		/* pack_units */
 	uint32_t drug;		/* index into world drugs */
 } gen_product_t;
@@ -212,6 +213,10 @@ enum gen_step {
 	GEN_ST_EXPIRED_DISPENSE,
 	GEN_ST_RECALLED_RECEIVE,
 	GEN_ST_RECALLED_DISPENSE,
+	/* planted patients (people.c) */
+	GEN_ST_PLAN_DISPENSE,
+	GEN_ST_PLAN_BACK,
+	GEN_ST_PLAN_RESALE,
 };
 
 enum gen_pack_flag {
@@ -244,7 +249,27 @@ typedef struct gen_pack {
 	uint8_t step;		/* enum gen_step */
 	uint8_t fraud;		/* enum gen_fraud */
 	uint8_t supplier;
+	uint32_t planned;	/* 1 + index into world planned[], 0 none */
 } gen_pack_t;
+
+/* A planted patient (people.c) and what of their plan was written. */
+enum { GEN_PERSON_HOARDER = 1, GEN_PERSON_RESELLER = 2 };
+
+typedef struct gen_person {
+	uint32_t patient;	/* printed as 8 digits */
+	uint8_t kind;
+	uint32_t dispensed, over, returned;
+} gen_person_t;
+
+/* One planted pack's story: sold at t at fac to the person; a reseller's
+ * comes back at back_fac at back_t, and is maybe sold there again. */
+typedef struct gen_planned {
+	int64_t t, back_t;	/* back_t 0: it does not come back */
+	uint32_t person;
+	uint16_t fac, back_fac;
+	bool over;		/* a hoarder's sale over the limit */
+	bool resale;
+} gen_planned_t;
 
 typedef struct gen_heap_ent {
 	int64_t t;
@@ -296,6 +321,12 @@ typedef struct gen_world {
 	double fraud_arrival_p;	/* chance an arrival is one fraud pack */
 	uint64_t finished_packs, finished_rows;
 	int64_t now;
+
+	gen_person_t *people;
+	uint32_t n_people;
+	gen_planned_t *planned;
+	uint32_t n_planned;
+	bool row_ok;		/* the last gen_emit() wrote its row */
 
 	gen_out_t ev, canon, truth;
 	/* time text cache: the local day last formatted */
@@ -352,6 +383,20 @@ void gen_claim_join(gen_world_t *w, gen_pack_t *p, uint32_t fac, int64_t t);
 void gen_sett_text(const gen_world_t *w, uint32_t fac, int64_t day, uint32_t no,
 		   gen_str_t *s);
 uint32_t gen_patient(gen_world_t *w);
+
+/* people.c: planted patients; world.c: gen_plant() puts a pack made
+ * outside the arrival process into the pool and the heap at t. */
+int gen_plant(gen_world_t *w, const gen_pack_t *p, int64_t t);
+int gen_people_plan(gen_world_t *w);
+void gen_people_free(gen_world_t *w);
+int gen_planned_next(gen_world_t *w, gen_pack_t *p, int64_t t, int64_t *next);
+void gen_planned_row(gen_world_t *w, gen_pack_t *p, gen_row_t *r);
+void gen_planned_count(gen_world_t *w, const gen_pack_t *p);
+int gen_people_write(gen_world_t *w, FILE *fp);
+/* catalog.c: which products have a limit (opts->limit_rate), by a hash
+ * of the seed and the product, so the default world is unchanged */
+void gen_limits_assign(gen_world_t *w);
+bool gen_limits_any(const gen_world_t *w);
 
 /* pack.c */
 /* Set up a new pack: the caller has set no, product, lot, fac and

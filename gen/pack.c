@@ -280,6 +280,8 @@ static int gen_plan_after_dispense(gen_world_t *w, gen_pack_t *p, int64_t t, int
  * when the pack's story is over. */
 static int gen_plan(gen_world_t *w, gen_pack_t *p, int64_t t, int64_t *next)
 {
+	if (p->planned)
+		return gen_planned_next(w, p, t, next);
 	switch (p->step) {
 	case GEN_ST_RECEIVE:
 	case GEN_ST_STOCKTAKE:
@@ -499,6 +501,11 @@ static int gen_pack_emit(gen_world_t *w, gen_pack_t *p, int64_t t)
 	case GEN_ST_DESTROY:
 		r.type = EV_DESTROY;
 		break;
+	case GEN_ST_PLAN_DISPENSE:
+	case GEN_ST_PLAN_BACK:
+	case GEN_ST_PLAN_RESALE:
+		gen_planned_row(w, p, &r);
+		break;
 	default:
 		gen_emit_fraud(w, p, &r);
 		break;
@@ -513,5 +520,7 @@ int gen_pack_step(gen_world_t *w, gen_pack_t *p, int64_t t, int64_t *next)
 	p->rows += (uint32_t)(w->st->rows - before);
 	if (rc < 0)
 		return rc;
+	if (p->planned && w->row_ok)
+		gen_planned_count(w, p);
 	return gen_plan(w, p, t, next);
 }

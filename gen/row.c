@@ -238,6 +238,7 @@ static int gen_row_write(gen_world_t *w, const gen_row_t *r, enum gen_row_mode m
 	gen_out_put(&w->ev, s.p, s.len);
 	gen_count(w, r, bad, noise);
 	gen_put_side(w, r, mode);
+	w->row_ok = mode == GEN_ROW_OK;
 	return w->ev.err;
 }
 
@@ -245,6 +246,7 @@ int gen_emit(gen_world_t *w, const gen_row_t *r)
 {
 	const gen_opts_t *o = w->opts;
 	int rc = 0;
+	w->row_ok = false;
 	if (w->st->rows >= o->events)
 		return 0;
 	if (o->malformed_rate > 0 && gen_rng_chance(&w->rng, o->malformed_rate))

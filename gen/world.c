@@ -74,6 +74,11 @@ int gen_opts_check(const gen_opts_t *o, char *why, size_t whylen)
 				 "rates must be 0..1 (malformed + bad rows at most 0.5)");
 	if (o->max_live < 16 || o->max_live > (1u << 26))
 		return yima_fail(why, whylen, YIMA_EINVAL, "max_live must be 16..2^26");
+	if (!gen_rate_ok(o->limit_rate) || o->hoarders > 100000 || o->resellers > 100000 ||
+	    6 * ((uint64_t)o->hoarders + o->resellers) > o->max_live / 2)
+		return yima_fail(why, whylen, YIMA_EINVAL,
+				 "limit rate must be 0..1, hoarders and resellers 0..100000 "
+				 "(6 packs each at most half of max_live)");
 	return 0;
 }
 
@@ -170,6 +175,18 @@ static double gen_pack_rate(const gen_world_t *w)
 	if (lag < -3)
 		lag = -3;
 	return base * gen_exp(lag);
+}
+
+int gen_plant(gen_world_t *w, const gen_pack_t *tmpl, int64_t t)
+{
+	if (w->n_free == 0)
+		return YIMA_ENOMEM;
+	uint32_t idx = w->free_idx[--w->n_free];
+	w->packs[idx] = *tmpl;
+	w->packs[idx].no = w->next_pack_no++;
+	w->st->packs++;
+	gen_heap_push(w, t, idx);
+	return 0;
 }
 
 static void gen_pack_add(gen_world_t *w, gen_pack_t *tmpl, enum gen_fraud f, int64_t t)
@@ -298,6 +315,7 @@ static void gen_teardown(gen_world_t *w)
 	free(w->packs);
 	free(w->free_idx);
 	free(w->heap);
+	gen_people_free(w);
 	gen_out_deinit(&w->ev);
 	gen_out_deinit(&w->canon);
 	gen_out_deinit(&w->truth);
@@ -308,7 +326,9 @@ static int gen_write_all(gen_world_t *w, const gen_files_t *files)
 	static const char head[] =
 		"time,facility,type,code,drug,qty,settlement,patient,counterparty\n";
 	int rc;
-	if ((rc = gen_catalog_write(w, files->catalog)) < 0 ||
+	gen_limits_assign(w);
+	if ((rc = gen_people_plan(w)) < 0 ||
+	    (rc = gen_catalog_write(w, files->catalog)) < 0 ||
 	    (rc = gen_recalls_write(w, files->recalls)) < 0)
 		return rc;
 	gen_out_put(&w->ev, head, sizeof(head) - 1);
@@ -317,7 +337,7 @@ static int gen_write_all(gen_world_t *w, const gen_files_t *files)
 	if ((rc = gen_out_flush(&w->ev)) < 0 || (rc = gen_out_flush(&w->canon)) < 0 ||
 	    (rc = gen_out_flush(&w->truth)) < 0)
 		return rc;
-	return 0;
+	return gen_people_write(w, files->patients);
 }
 
 int gen_world(const gen_opts_t *opts, const gen_files_t *files,

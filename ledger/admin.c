@@ -6,7 +6,8 @@
  * after event k sorts, in chain order, between events k and k+1.
  * Value: u8 layout, u8 kind, body, 32-byte chain hash.
  *   KIND_CATALOG        str8 product, str8 drug, varint pack_units,
- *                       str16 name, str16 spec
+ *                       str16 name, str16 spec; in layout 2 then varint
+ *                       max_units_30d (>= 1; layout 1: no limit)
  *   KIND_RECALL_ADD/_REMOVE  u8 recall kind, str8 key
  *   KIND_REFUND_WINDOW  varint days
  *   KIND_BATCH          str8 facility, str8 batch id, varint first_seq,
@@ -89,6 +90,8 @@ static int body_decode(rd_t *r, uint8_t layout, ledger_admin_t *a)
 		a->cat.name = yima_slice(p ? p : "", n);
 		p = rd_str16(r, &n);
 		a->cat.spec = yima_slice(p ? p : "", n);
+		if (layout == ADMIN_LAYOUT_CATALOG_LIMIT && (a->cat.max_units_30d = rd_varint(r)) == 0)
+			return YIMA_ECORRUPT;
 		return 0;
 	case ADMIN_RECALL_ADD:
 	case ADMIN_RECALL_REMOVE:
@@ -138,7 +141,8 @@ int ledger_admin_decode(const void *key, size_t klen, const void *val,
 	uint8_t layout = rd_u8(&r);
 	a->kind = (enum admin_kind)rd_u8(&r);
 	if (layout != ADMIN_LAYOUT_1 &&
-	    !(layout == ADMIN_LAYOUT_BATCH_DIGEST && a->kind == ADMIN_BATCH))
+	    !(layout == ADMIN_LAYOUT_BATCH_DIGEST && a->kind == ADMIN_BATCH) &&
+	    !(layout == ADMIN_LAYOUT_CATALOG_LIMIT && a->kind == ADMIN_CATALOG))
 		return YIMA_EVERSION;
 	if ((rc = body_decode(&r, layout, a)) < 0)
 		return rc;

@@ -1,10 +1,7 @@
 /*
- * aux.c - side tables of a cluster view (see ledger.h, "side tables"):
- * opaque keys and values in one LMDB table, written in the same
- * transaction as the records a stream message made, so the view's own
- * state (the applied stream sequence, held codes, undecided claims,
- * deferred operations) moves atomically with the ledger.  Not chained and
- * not audited: it is derived from the streams, which are the evidence.
+ * aux.c - a cluster view's side tables (ledger.h): opaque keys and values
+ * committed with the records, so the view's own state moves atomically
+ * with the ledger.  Not chained, not audited: the streams are the evidence.
  */
 #include <string.h>
 

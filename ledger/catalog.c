@@ -1,10 +1,13 @@
 /*
  * catalog.c - the product catalog (spec section 2) inside the ledger.
  *
- * product id -> str8 drug, varint pack_units, str16 name, str16 spec.
- * Every put is also chained as an admin record, so a rewritten catalog
- * (which would change verdicts) is caught by the audit like a rewritten
- * event.
+ * product id -> str8 drug, varint pack_units, str16 name, str16 spec,
+ * [varint max_units_30d] (only a row with a limit has it: a row without
+ * one is stored as it always was).  Every put is also chained as an admin
+ * record (layout 2 when it has a limit), so a rewritten catalog (which
+ * would change verdicts) is caught by the audit like a rewritten event,
+ * and a reload's limits apply from its place in the chain on (spec
+ * section 7: later events only).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,8 @@ int ledger_catalog_get(ledger_txn_t *txn, const char *product, size_t n, catalog
 	e->name = yima_slice(p ? p : "", len);
 	p = rd_str16(&r, &len);
 	e->spec = yima_slice(p ? p : "", len);
+	if (!r.bad && rd_left(&r) > 0 && (e->max_units_30d = rd_varint(&r)) == 0)
+		return ledger_txn_fail(txn, YIMA_ECORRUPT);	/* never written: no limit has no field */
 	return r.bad || rd_left(&r) ? ledger_txn_fail(txn, YIMA_ECORRUPT) : 0;
 }
 
@@ -67,6 +72,7 @@ int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n, cata
 		memcpy(e->product, product, n);
 		memcpy(e->drug, s->drug, sizeof e->drug);
 		e->pack_units = s->pack_units;
+		e->max_units_30d = s->max_units_30d;
 		e->name = e->spec = yima_slice("", 0);
 		return 0;
 	}
@@ -79,6 +85,7 @@ int ledger_catalog_lookup(ledger_txn_t *txn, const char *product, size_t n, cata
 	if (rc == 0) {
 		memcpy(s->drug, e->drug, sizeof s->drug);
 		s->pack_units = e->pack_units;
+		s->max_units_30d = e->max_units_30d;
 	}
 	return rc;
 }
@@ -99,6 +106,8 @@ int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
 	buf_put_varint(&val, e->pack_units);
 	buf_put_str16(&val, e->name.p, e->name.n);
 	buf_put_str16(&val, e->spec.p, e->spec.n);
+	if (e->max_units_30d > 0)
+		buf_put_varint(&val, e->max_units_30d);
 	if (val.oom) {
 		rc = ledger_txn_fail(txn, YIMA_ENOMEM);
 		goto free_val;
@@ -115,7 +124,9 @@ int ledger_catalog_put(ledger_txn_t *txn, const catalog_entry_t *e)
 	buf_init(&body);
 	buf_put_str8(&body, e->product, plen);
 	buf_put(&body, val.p, val.len);
-	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM) : ledger_admin_append(txn, KIND_CATALOG, &body);
+	rc = body.oom ? ledger_txn_fail(txn, YIMA_ENOMEM) :
+	     ledger_admin_append_layout(txn, e->max_units_30d > 0 ? ADMIN_LAYOUT_CATALOG_LIMIT : ADMIN_LAYOUT_1,
+					KIND_CATALOG, &body);
 	buf_deinit(&body);
 free_val:
 	buf_deinit(&val);

@@ -40,7 +40,7 @@ static int state_decode(const void *val, size_t len, code_state_t *st)
 
 	memset(st, 0, sizeof *st);
 	rd_init(&r, val, len);
-	if (rd_u8(&r) != LEDGER_LAYOUT)
+	if (rd_u8(&r) != CODES_LAYOUT)
 		return YIMA_ECORRUPT;
 	uint8_t flags = rd_u8(&r);
 	st->applied = flags & CF_APPLIED;
@@ -82,7 +82,7 @@ int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_s
 	if (n == 0 || n > 511)
 		return ledger_txn_fail(txn, YIMA_EINVAL);
 	buf_reset(b);
-	buf_putc(b, LEDGER_LAYOUT);
+	buf_putc(b, CODES_LAYOUT);
 	buf_putc(b, flags);
 	buf_put_varint(b, st->units_left);
 	buf_put_varint(b, st->pack_units);

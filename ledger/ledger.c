@@ -35,6 +35,8 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_FILES] = "files",
 	[DB_CLAIMS] = "claims",
 	[DB_BATCHES] = "batches",
+	[DB_PATIENTS] = "patients",
+	[DB_PATIENT_LINKS] = "patient_links",
 	[DB_AUX] = "aux",
 };
 
@@ -160,13 +162,21 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 {
 	MDB_txn *t;
 	bool rdonly = lg->flags & LEDGER_RDONLY;
-	int rc = mdb_txn_begin(lg->env, NULL, rdonly ? MDB_RDONLY : 0, &t);
-	if (rc != 0)
+	int rc;
+
+	/* room for this transaction: it may link an older ledger's patient
+	 * chains (ledger_patients_migrate()) */
+	if (!rdonly && (rc = ledger_map_reserve(lg)) < 0)
+		return yima_fail(why, whylen, rc, "%s: %s", lg->dir, yima_strerror(rc));
+	if ((rc = mdb_txn_begin(lg->env, NULL, rdonly ? MDB_RDONLY : 0, &t)) != 0)
 		goto fail;
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
-		if (rc == MDB_NOTFOUND && rdonly && (i == DB_CLAIMS || i == DB_BATCHES || i == DB_AUX)) {
-			/* Added with yimad (and the cluster): older ledgers have no such table. */
+		if (rc == MDB_NOTFOUND && rdonly &&
+		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS ||
+		     i == DB_AUX)) {
+			/* Added later (yimad, patient chains, the cluster):
+			 * older ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
 		}
@@ -178,11 +188,19 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 			goto fail;
 		}
 	}
-	/* The layout version: written once, checked on every open. */
+	/* The layout version: checked on every open; a writer raises an
+	 * older one to this yima's (ledger.h says why). */
 	MDB_val k = { 6, "layout" }, v;
+	uint8_t ver = LEDGER_LAYOUT;
 	rc = mdb_get(t, lg->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && !rdonly) {
-		uint8_t ver = LEDGER_LAYOUT;
+	bool older = rc == 0 && v.mv_size == 1 && *(uint8_t *)v.mv_data < LEDGER_LAYOUT;
+	if (!rdonly && (rc == MDB_NOTFOUND || older)) {
+		/* records written before patient chains join them first */
+		if (older && (rc = ledger_patients_migrate(lg, t)) < 0) {
+			mdb_txn_abort(t);
+			return yima_fail(why, whylen, rc, "%s: linking patient chains: %s", lg->dir,
+					 yima_strerror(rc));
+		}
 		v.mv_size = 1;
 		v.mv_data = &ver;
 		rc = mdb_put(t, lg->dbi[DB_META], &k, &v, 0);
@@ -342,6 +360,14 @@ const char *ledger_dir(const ledger_t *lg)
 
 /* ---- transactions ------------------------------------------------------ */
 
+uint8_t ledger_meta_layout(ledger_txn_t *txn)
+{
+	MDB_val k = { 6, "layout" }, v;
+	if (mdb_get(txn->mdb, ledger_dbi(txn, DB_META), &k, &v) != 0 || v.mv_size != 1)
+		return 1;
+	return *(uint8_t *)v.mv_data;
+}
+
 static uint64_t meta_u64(MDB_txn *t, MDB_dbi dbi, const char *name, uint64_t dflt)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
@@ -467,6 +493,7 @@ static void txn_free(ledger_txn_t *txn)
 	EVP_MD_CTX_free(txn->md);
 	EVP_MAC_CTX_free(txn->mac);
 	free(txn->catcache);
+	ledger_heads_free(txn);
 	buf_deinit(&txn->scratch);
 	free(txn);
 }
@@ -475,6 +502,8 @@ int ledger_txn_commit(ledger_txn_t *txn)
 {
 	int rc = txn->err;
 
+	if (rc == 0 && txn->write)
+		rc = ledger_heads_flush(txn);
 	if (rc == 0 && txn->write && txn->meta_dirty)
 		rc = meta_store(txn);
 	txn_close_cursors(txn);

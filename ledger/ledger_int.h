@@ -26,6 +26,8 @@ enum ledger_db {
 	DB_FILES,
 	DB_CLAIMS,
 	DB_BATCHES,
+	DB_PATIENTS,
+	DB_PATIENT_LINKS,
 	DB_AUX,		/* a cluster view's side tables (aux.c) */
 	DB_COUNT
 };
@@ -84,6 +86,7 @@ struct catcache_slot {
 	char product[CODE_PRODUCT_MAX];
 	char drug[33];
 	uint64_t pack_units;
+	uint64_t max_units_30d;
 };
 
 struct ledger_txn {
@@ -100,10 +103,24 @@ struct ledger_txn {
 	EVP_MD_CTX *md;
 	EVP_MAC_CTX *mac;		/* keyed once, reinitialized per use */
 	MDB_cursor *settle_cur;		/* reused by every settlement scan */
+	struct patient_heads *heads;	/* patient chain heads read or moved
+					 * (patient_heads.c); lazily made */
 	int64_t recalls;		/* entries on the recall list, -1 unknown */
 	struct catcache_slot *catcache;	/* lazily allocated */
 	buf_t scratch;			/* encoding buffer, reused */
 };
+
+/* Event record layouts (byte 0 of an event record): 1 as first written;
+ * 2 the same with the patient chain fields (record.c), written for an
+ * applied dispense with a patient.  Every other event record is still
+ * written in layout 1, byte for byte as before. */
+enum {
+	RECORD_LAYOUT_1 = 1,
+	RECORD_LAYOUT_PATIENT = 2,
+};
+
+/* The layout byte of a `codes` value (codes.c). */
+#define CODES_LAYOUT 1
 
 /* Record kinds: byte 1 of every chained record (byte 0 is the layout). */
 enum rec_kind {
@@ -139,18 +156,53 @@ static inline MDB_dbi ledger_dbi(const ledger_txn_t *txn, enum ledger_db db)
 	return txn->lg->dbi[db];
 }
 
+/* Patient chains (patients.c): a chain per (bucket of time, patient).
+ * The bucket of an instant's seconds; the `patients` key of a bucket and
+ * a patient hash (its first 6 bytes); writing a head. */
+#define PATIENT_BUCKET_SEC (8 * 86400)
+#define PATIENT_KEY_LEN 10
+int64_t ledger_patient_bucket(int64_t sec);
+void ledger_patient_key(uint8_t key[PATIENT_KEY_LEN], int64_t bucket, const uint8_t *mac);
+int ledger_patient_head_put(MDB_txn *t, MDB_dbi dbi, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq);
+
+/* Make ev, about to be appended as event seq, the head of its (bucket,
+ * patient) chain: sets its prev_patient_seq.  A record kept in layout 1
+ * (ev->layout == RECORD_LAYOUT_1: the audit replaying a record written
+ * before chains existed) has its link in `patient_links` instead. */
+int ledger_patient_link(ledger_txn_t *txn, ledger_event_t *ev, uint64_t seq);
+
+/* The heads a write transaction moved (patient_heads.c), by `patients`
+ * key: get (false: not moved here), set (to be written back), flush
+ * (write them back in key order and forget them; at commit, or when the
+ * cache is full), free. */
+bool ledger_heads_get(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t *seq);
+int ledger_heads_set(ledger_txn_t *txn, const uint8_t key[PATIENT_KEY_LEN], uint64_t seq);
+int ledger_heads_flush(ledger_txn_t *txn);
+void ledger_heads_free(ledger_txn_t *txn);
+
+/* A ledger opened for writing whose layout predates patient chains: link
+ * its records into chains (patient_links) in t, before anything else is
+ * written (patients.c).  Returns 0 or an error. */
+int ledger_patients_migrate(ledger_t *lg, MDB_txn *t);
+
+/* The layout version stored in meta (1 if none). */
+uint8_t ledger_meta_layout(ledger_txn_t *txn);
+
 /* h = SHA-256(prev || bytes) */
 int ledger_chain_hash(ledger_txn_t *txn, const uint8_t prev[LEDGER_HASH_LEN],
 		      const void *bytes, size_t n, uint8_t out[LEDGER_HASH_LEN]);
 
 /* Admin record layouts (byte 0 of an admin record).  1: every kind as
- * first written.  2: a KIND_BATCH record whose body ends with the batch's
- * 32-byte content digest.  Other kinds are still written in layout 1, so
- * their bytes (and the chain over them) never change; a batch recorded
- * before the digest existed stays layout 1 and is replayed as such. */
+ * first written.  2: the layout-1 body followed by a field added later:
+ * a KIND_BATCH record's 32-byte content digest, a KIND_CATALOG record's
+ * varint max_units_30d (a row with a limit).  Everything else is still
+ * written in layout 1, so its bytes (and the chain over them) never
+ * change; a batch recorded before the digest existed, or a catalog row
+ * without a limit, stays layout 1 and is replayed as such. */
 enum {
 	ADMIN_LAYOUT_1 = 1,
 	ADMIN_LAYOUT_BATCH_DIGEST = 2,
+	ADMIN_LAYOUT_CATALOG_LIMIT = 2,
 };
 
 /* Append an admin record whose body (after layout and kind bytes) the

@@ -14,8 +14,15 @@
  *   [32-byte patient HMAC]  [str16 reason  str16 raw]
  *   32-byte chain hash = SHA-256(previous hash || all bytes above)
  *
- * A reader of a later layout keeps this decoder for records whose first
- * byte is 1; nothing is ever rewritten in place.
+ * Layout 2 is layout 1 with the patient chain link (spec section 7,
+ * docs/ledger.md) after `units [qty]`:
+ *
+ *   varint (prev_patient_seq << 1 | 1 if patient_drug differs from drug)
+ *   [str8 patient_drug]                 (when it differs from drug)
+ *
+ * It is written only for an applied dispense with a patient (a link of
+ * the patient's chain); every other record stays layout 1, byte for byte.
+ * Both layouts are read; nothing is ever rewritten in place.
  */
 #include <string.h>
 
@@ -58,10 +65,14 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 			((ev->claim & LEDGER_CLAIM_LAST) ? RF_CLAIM_LAST : 0) |
 			((ev->claim & LEDGER_CLAIM_VOID) ? RF_CLAIM_VOID : 0);
 
+	bool chain = ev->layout == RECORD_LAYOUT_PATIENT;
+	bool drug_differs = chain && !yima_slice_eq(ev->patient_drug, ev->drug);
+
 	if (ev->facility.n > 255 || ev->drug.n > 255 || ev->settlement.n > 255 ||
-	    ev->counterparty.n > 255 || ev->batch.n > 255)
+	    ev->counterparty.n > 255 || ev->batch.n > 255 || ev->patient_drug.n > 255 ||
+	    (chain && !ev->has_patient))
 		return YIMA_EINVAL;
-	buf_putc(b, LEDGER_LAYOUT);
+	buf_putc(b, chain ? RECORD_LAYOUT_PATIENT : RECORD_LAYOUT_1);
 	buf_putc(b, KIND_EVENT);
 	buf_putc(b, (uint8_t)ev->status);
 	buf_putc(b, (uint8_t)ev->type);
@@ -75,6 +86,11 @@ int ledger_event_encode(const ledger_event_t *ev, buf_t *b)
 	buf_put_varint(b, ev->units);
 	if (ev->has_qty)
 		buf_put_varint(b, ev->qty);
+	if (chain) {
+		buf_put_varint(b, ev->prev_patient_seq << 1 | drug_differs);
+		if (drug_differs)
+			buf_put_str8(b, ev->patient_drug.p, ev->patient_drug.n);
+	}
 	buf_put_str8(b, ev->facility.p, ev->facility.n);
 	buf_put_str16(b, ev->code.p, min_size(ev->code.n, RAW_KEEP));
 	buf_put_str8(b, ev->drug.p, ev->drug.n);
@@ -118,7 +134,8 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 	if (len < LEDGER_HASH_LEN + 8)
 		return YIMA_ECORRUPT;
 	rd_init(&r, val, len - LEDGER_HASH_LEN);
-	if (rd_u8(&r) != LEDGER_LAYOUT)
+	ev->layout = rd_u8(&r);
+	if (ev->layout != RECORD_LAYOUT_1 && ev->layout != RECORD_LAYOUT_PATIENT)
 		return YIMA_EVERSION;
 	if (rd_u8(&r) != KIND_EVENT)
 		return YIMA_ECORRUPT;
@@ -140,9 +157,20 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 	ev->has_qty = flags & RF_QTY;
 	if (ev->has_qty)
 		ev->qty = rd_varint(&r);
+	bool drug_differs = false;
+	if (ev->layout == RECORD_LAYOUT_PATIENT) {
+		uint64_t link = rd_varint(&r);
+		ev->patient_link = true;
+		ev->prev_patient_seq = link >> 1;
+		drug_differs = link & 1;
+		if (drug_differs)
+			ev->patient_drug = rd_slice8(&r);
+	}
 	ev->facility = rd_slice8(&r);
 	ev->code = rd_slice16(&r);
 	ev->drug = rd_slice8(&r);
+	if (ev->patient_link && !drug_differs)
+		ev->patient_drug = ev->drug;
 	ev->settlement = rd_slice8(&r);
 	ev->counterparty = rd_slice8(&r);
 	ev->batch = rd_slice8(&r);
@@ -165,7 +193,8 @@ int ledger_event_decode(const void *val, size_t len, ledger_event_t *ev)
 		ev->reason = ev->raw = yima_slice("", 0);
 	}
 	if (r.bad || rd_left(&r) != 0 || v > 999999999 || ev->status > REC_BAD ||
-	    ev->type > EV_DESTROY || ev->verdict > VERDICT_REJECT)
+	    ev->type > EV_DESTROY || ev->verdict > VERDICT_REJECT ||
+	    (ev->patient_link && !ev->has_patient))
 		return YIMA_ECORRUPT;
 	memcpy(ev->hash, (const uint8_t *)val + len - LEDGER_HASH_LEN, LEDGER_HASH_LEN);
 	return 0;
@@ -178,6 +207,20 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
 
 	if (txn->err)
 		return txn->err;
+	ev->seq = txn->events + 1;
+	/* a link of its patient's chain: in the record (layout 2), or
+	 * beside it for a record replayed as written before chains existed
+	 * (layout 1) */
+	if (ev->patient_link && ev->status == REC_OK && ev->has_patient) {
+		if (ev->layout != RECORD_LAYOUT_1)
+			ev->layout = RECORD_LAYOUT_PATIENT;
+		if ((rc = ledger_patient_link(txn, ev, ev->seq)) < 0)
+			return ledger_txn_fail(txn, rc);
+	} else {
+		ev->layout = RECORD_LAYOUT_1;
+	}
+	if (ev->layout == RECORD_LAYOUT_1)
+		ev->patient_link = false;
 	buf_reset(&txn->scratch);
 	if ((rc = ledger_event_encode(ev, &txn->scratch)) < 0)
 		return ledger_txn_fail(txn, rc);
@@ -187,7 +230,6 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
 		return ledger_txn_fail(txn, rc);
 	buf_put(&txn->scratch, ev->hash, LEDGER_HASH_LEN);
 
-	ev->seq = txn->events + 1;
 	put_u64be(kbuf, ev->seq);
 	MDB_val k = { 8, kbuf }, v = { txn->scratch.len, txn->scratch.p };
 	rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v, MDB_APPEND);

@@ -85,7 +85,7 @@ static void list_one(struct alerts *a, const ledger_event_t *ev)
 		buf_putc(b, ',');
 		csv_field(b, ev->settlement.p, ev->settlement.n, true);
 		buf_printf(b, ",%s,", verdict_name(ev->verdict));
-		for (int f = 0; f < F_COUNT; f++)
+		FINDING_EACH(f)
 			if (ev->findings & FINDING_BIT(f)) {
 				buf_printf(b, "%s%s", first ? "" : " ", finding_name((enum finding)f));
 				first = false;
@@ -129,7 +129,9 @@ static int cmp_rows(const void *x, const void *y)
 	const uint64_t *a = x, *b = y;	/* {count, facility index, finding} */
 	if (a[0] != b[0])
 		return a[0] > b[0] ? -1 : 1;
-	return a[1] != b[1] ? (a[1] < b[1] ? -1 : 1) : (a[2] < b[2] ? -1 : a[2] > b[2]);
+	/* ties: facility, then the findings table's order */
+	int ra = finding_rank((enum finding)a[2]), rb = finding_rank((enum finding)b[2]);
+	return a[1] != b[1] ? (a[1] < b[1] ? -1 : 1) : (ra < rb ? -1 : ra > rb);
 }
 
 /* Counts, worst first. */

@@ -398,7 +398,7 @@ static int compare_matched(struct recon *r, const verify_input_t *in, uint64_t l
 		emit(r, kind_names[RF_DRUG_MISMATCH], line, 0, code, stl, NULL);
 		r->st->by_kind[RF_DRUG_MISMATCH]++;
 	}
-	for (int f = 0; f < F_COUNT; f++) {
+	FINDING_EACH(f) {
 		if (!(rec.findings & FINDING_BIT(f)))
 			continue;
 		emit(r, finding_name((enum finding)f), line, 0, code, stl, NULL);

@@ -131,11 +131,27 @@ static int count_product(report_agg_t *a, const ledger_event_t *ev, unsigned nfi
 	return 0;
 }
 
+/* An OVER_QUANTITY dispense of the facility, for the patients section. */
+static int note_oq(report_agg_t *a, uint64_t seq)
+{
+	if (a->noq == a->capoq) {
+		size_t cap = a->capoq ? a->capoq * 2 : 64;
+		uint64_t *p = realloc(a->oq_seqs, cap * sizeof *p);
+		if (p == NULL)
+			return YIMA_ENOMEM;
+		a->oq_seqs = p;
+		a->capoq = cap;
+	}
+	a->oq_seqs[a->noq++] = seq;
+	return 0;
+}
+
 static int count_event(void *arg, const ledger_event_t *ev)
 {
 	struct report *r = arg;
 	report_agg_t *a = &r->a;
 	unsigned nf = 0;
+	int rc;
 
 	progress_at(r, ev->seq);
 	if (!in_report(r->o, ev))
@@ -159,6 +175,8 @@ static int count_event(void *arg, const ledger_event_t *ev)
 	if (a->flagged++ == 0)
 		a->first_seq = ev->seq;
 	a->last_seq = ev->seq;
+	if ((ev->findings & FINDING_BIT(F_OVER_QUANTITY)) && (rc = note_oq(a, ev->seq)) < 0)
+		return rc;
 	return count_product(a, ev, nf);
 }
 
@@ -234,6 +252,7 @@ static const char style[] =
 	".totals{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}"
 	"ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em}"
 	".swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}"
+	"ul.packs{margin:0;padding-left:1.2em}"
 	"@media print{body{margin:0}}";
 
 static void page_head(struct report *r, const uint8_t head[LEDGER_HASH_LEN], uint64_t nev)
@@ -299,7 +318,7 @@ static void totals(struct report *r)
 		count_row(b, verdict_name((enum verdict)v), a->by_verdict[v]);
 	buf_puts(b, "</tbody></table>\n<table id=\"by-finding\"><thead><tr><th>finding</th><th>events</th>"
 		    "</tr></thead><tbody>\n");
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (a->by_finding[f])
 			count_row(b, finding_name((enum finding)f), a->by_finding[f]);
 	if (a->flagged == 0)
@@ -398,7 +417,7 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 	html_text(b, ev->settlement.p, ev->settlement.n);
 	buf_printf(b, "</td><td class=\"v-%s\">%s</td><td>", verdict_name(ev->verdict), verdict_name(ev->verdict));
 	const char *sep = "";
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (ev->findings & FINDING_BIT(f)) {
 			buf_printf(b, "%s%s", sep, finding_name((enum finding)f));
 			sep = " ";
@@ -425,7 +444,7 @@ static int write_page(struct report *r, report_stats_t *st)
 	totals(r);
 	buf_puts(&r->b, "<h2>Findings over time</h2>\n");
 	report_chart(&r->b, &r->a);
-	if ((rc = top_products(r)) < 0)
+	if ((rc = top_products(r)) < 0 || (rc = report_patients(&r->b, r->txn, r->o, &r->a)) < 0)
 		return rc;
 	evidence_head(r);
 	if (flush(r, 0) < 0)
@@ -468,6 +487,7 @@ int report_write(ledger_t *lg, const report_opts_t *o, FILE *out, report_stats_t
 		yima_fail(why, whylen, rc, "%s", rc == YIMA_EIO ? "write failed" : yima_strerror(rc));
 	ledger_txn_abort(r.txn);
 	free(r.a.products);
+	free(r.a.oq_seqs);
 	buf_deinit(&r.b);
 	return rc;
 }

@@ -19,10 +19,10 @@
 
 /*
  * One colour per finding of spec section 4, in its table order, told apart
- * also with colour-blind eyes as far as 15 colours can be: Paul Tol's
+ * also with colour-blind eyes as far as 16 colours can be: Paul Tol's
  * "muted" scheme (designed for it, 9 colours and its pale grey) and the
- * five of Okabe and Ito's that stand apart from those (orange, vermillion,
- * blue, yellow, black).  Colour is never the only cue: every segment has
+ * six of Okabe and Ito's that stand apart from those (orange, vermillion,
+ * blue, yellow, black, reddish purple).  Colour is never the only cue: every segment has
  * its finding's name and count as a tooltip, and the legend lists them in
  * stacking order (docs/decisions.md).
  */
@@ -42,6 +42,7 @@ static const char *const colours[F_COUNT] = {
 	[F_DESTROYED] = "#000000",		/* Okabe-Ito black */
 	[F_NOT_RECEIVED] = "#E69F00",		/* Okabe-Ito orange */
 	[F_ALREADY_HELD] = "#F0E442",		/* Okabe-Ito yellow */
+	[F_OVER_QUANTITY] = "#CC79A7",		/* Okabe-Ito reddish purple */
 };
 
 const char *report_finding_colour(enum finding f)
@@ -100,7 +101,7 @@ static void bars(buf_t *b, const report_agg_t *a, uint64_t top, double barw)
 		double y = H - MB;
 		int yy, mm, dd;
 		bar_date(a, i, &yy, &mm, &dd);
-		for (int f = 0; f < F_COUNT; f++) {
+		FINDING_EACH(f) {
 			uint64_t n = a->bars[i][f];
 			if (n == 0)
 				continue;
@@ -144,7 +145,7 @@ void report_chart(buf_t *b, const report_agg_t *a)
 		buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"16\" fill=\"#666\">"
 			      "no findings in this period</text>\n", (W + ML) / 2, H / 2);
 	buf_puts(b, "</svg>\n<ul class=\"legend\" id=\"legend\">\n");
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (a->by_finding[f]) {
 			buf_printf(b, "<li><span class=\"swatch\" style=\"background:%s\"></span>", colours[f]);
 			html_text(b, finding_name((enum finding)f), strlen(finding_name((enum finding)f)));

@@ -46,6 +46,10 @@ typedef struct report_agg {
 	uint64_t no_product;			/* flagged with a malformed code */
 
 	uint64_t first_seq, last_seq;		/* of the flagged events */
+
+	/* the facility's OVER_QUANTITY dispenses in the period, by seq */
+	uint64_t *oq_seqs;
+	size_t noq, capoq;
 } report_agg_t;
 
 /* The local day number (days since 1970-01-01) of t in offset_min. */
@@ -53,6 +57,11 @@ int64_t report_local_day(const yima_time_t *t, int16_t offset_min);
 
 /* Append the findings-over-time chart (an <svg> and its legend). */
 void report_chart(buf_t *b, const report_agg_t *a);
+
+/* Append the patients section (report_patients.c): the period's top
+ * suspects involving the facility and its OVER_QUANTITY dispenses, each
+ * record linked to its evidence row.  Returns 0 or a ledger error. */
+int report_patients(buf_t *b, ledger_txn_t *txn, const report_opts_t *o, const report_agg_t *a);
 
 /* Colour of a finding in the chart and legend ("#rrggbb"). */
 const char *report_finding_colour(enum finding f);

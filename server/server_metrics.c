@@ -75,7 +75,7 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 			   m->verdicts[i]);
 	buf_puts(out, "# HELP yimad_findings_total Findings of recorded events and claim codes.\n"
 		      "# TYPE yimad_findings_total counter\n");
-	for (int i = 0; i < F_COUNT; i++)
+	FINDING_EACH(i)
 		buf_printf(out, "yimad_findings_total{finding=\"%s\"} %" PRIu64 "\n",
 			   finding_name((enum finding)i), m->findings[i]);
 	buf_puts(out, "# HELP yimad_request_seconds Request latency, arrival to answer.\n"

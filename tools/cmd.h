@@ -28,6 +28,8 @@ int cmd_alerts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_upload(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
+int cmd_suspects(int argc, char **argv);
+int cmd_patient_key(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 
 #endif

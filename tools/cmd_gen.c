@@ -41,10 +41,18 @@ static const char gen_usage[] =
 "  --malformed-rate F  share of rows first scanned malformed (default 0.005)\n"
 "  --bad-row-rate F    share of rows first sent broken (default 0.003)\n"
 "  --max-live N        packs in flight at most, bounds memory (default 1048576)\n"
+"  --limits F          share of products given a max_units_30d of 2-5 packs\n"
+"                      (spec section 7; default 0: no limits column)\n"
+"  --hoarders N        patients who buy one limited product at several\n"
+"                      facilities within days, over its limit (default 0)\n"
+"  --resellers N       patients whose 2-5 packs come back onto the market at\n"
+"                      other facilities (default 0)\n"
 "  --canon-out         also write DIR/events.canon: the canonical code of\n"
 "                      each row, empty for malformed and bad rows\n"
 "  --truth-out         also write DIR/events.truth: the anomaly injected\n"
-"                      in each row (a finding name, or - for none)\n"
+"                      in each row (a finding name, or - for none), and\n"
+"                      DIR/patients.truth: the hoarders and resellers\n"
+"                      (kind,patient,dispensed,over_limit,returned)\n"
 "  --quiet             no summary on stderr\n"
 "  --help              this text\n";
 
@@ -128,9 +136,10 @@ static void gen_summary(const gen_cli_t *c, const gen_stats_t *st, double secs)
 static int gen_run_cli(gen_cli_t *c)
 {
 	static const char *const names[] = {
-		"catalog.csv", "recalls.txt", "events.csv", "events.canon", "events.truth" };
-	const bool want[] = { true, true, true, c->canon, c->truth };
-	FILE *fp[5] = { NULL };
+		"catalog.csv", "recalls.txt", "events.csv", "events.canon", "events.truth",
+		"patients.truth" };
+	const bool want[] = { true, true, true, c->canon, c->truth, c->truth };
+	FILE *fp[6] = { NULL };
 	gen_stats_t st;
 	char why[256] = "";
 	struct timespec t0, t1;
@@ -140,17 +149,17 @@ static int gen_run_cli(gen_cli_t *c)
 		fprintf(stderr, "yima gen: %s: %s\n", c->out, strerror(errno));
 		return EXIT_USAGE;
 	}
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (want[i] && (fp[i] = gen_open(c->out, names[i])) == NULL) {
-			gen_close_all(fp, names, 5, c->out);
+			gen_close_all(fp, names, 6, c->out);
 			return EXIT_USAGE;
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4] };
+	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4], fp[5] };
 	rc = gen_world(&c->opts, &files, &st, why, sizeof(why));
 	tool_progress_end(&c->prog);
-	bool closed = gen_close_all(fp, names, 5, c->out);
+	bool closed = gen_close_all(fp, names, 6, c->out);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc < 0) {
 		fprintf(stderr, "yima gen: %s: %s\n", c->out, why[0] ? why : yima_strerror(rc));
@@ -187,6 +196,9 @@ int cmd_gen(int argc, char **argv)
 		OPT_CALL("malformed-rate", gen_take_rate, &o->malformed_rate),
 		OPT_CALL("bad-row-rate", gen_take_rate, &o->bad_row_rate),
 		OPT_NUM32("max-live", &o->max_live, 0, 1u << 26, "a count"),
+		OPT_CALL("limits", gen_take_rate, &o->limit_rate),
+		OPT_NUM32("hoarders", &o->hoarders, 0, 100000, "a count"),
+		OPT_NUM32("resellers", &o->resellers, 0, 100000, "a count"),
 		OPT_BOOL("canon-out", &c.canon),
 		OPT_BOOL("truth-out", &c.truth),
 		OPT_BOOL("quiet", &c.quiet),

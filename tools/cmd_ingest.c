@@ -28,7 +28,7 @@ static void print_summary(const ingest_stats_t *st)
 	fprintf(stderr, "ingest: %" PRIu64 " rows: %" PRIu64 " accept, %" PRIu64 " warn, %" PRIu64 " reject\n",
 		st->rows, st->verdicts[VERDICT_ACCEPT], st->verdicts[VERDICT_WARN],
 		st->verdicts[VERDICT_REJECT]);
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (st->findings[f] > 0)
 			fprintf(stderr, "  %-20s %" PRIu64 "\n", finding_name((enum finding)f), st->findings[f]);
 }

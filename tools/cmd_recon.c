@@ -30,7 +30,7 @@ static void summary(const recon_stats_t *st)
 	for (int k = 0; k < RF_COUNT; k++)
 		if (k != RF_RECORD_FINDING && st->by_kind[k])
 			fprintf(stderr, "  %-20s %" PRIu64 "\n", recon_finding_name((enum recon_finding)k), st->by_kind[k]);
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (st->by_finding[f])
 			fprintf(stderr, "  %-20s %" PRIu64 "  (matched record)\n", finding_name((enum finding)f),
 				st->by_finding[f]);

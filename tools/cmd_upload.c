@@ -109,7 +109,7 @@ static void print_summary(const upload_stats_t *st, bool read_input)
 		" events: %" PRIu64 " accept, %" PRIu64 " warn, %" PRIu64 " reject\n",
 		st->sent, st->replayed, c->events, c->verdicts[VERDICT_ACCEPT],
 		c->verdicts[VERDICT_WARN], c->verdicts[VERDICT_REJECT]);
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (c->findings[f] > 0)
 			fprintf(stderr, "  %-20s %" PRIu64 "\n", finding_name((enum finding)f), c->findings[f]);
 	if (c->other_findings > 0)

@@ -20,6 +20,8 @@ static const struct {
 	{ "recon", cmd_recon, "reconcile a facility's dispense log against the ledger" },
 	{ "alerts", cmd_alerts, "recorded findings by facility, finding and period, or their counts" },
 	{ "report", cmd_report, "a facility's evidence report for a period, as one HTML page" },
+	{ "suspects", cmd_suspects, "patients whose dispensed packs came back onto the market" },
+	{ "patient-key", cmd_patient_key, "the keyed hash of a patient id, as suspects shows it" },
 	{ "upload", cmd_upload, "send events to yimad in batches, through a local spool" },
 	{ "settle", cmd_settle, "send a settlement claim to yimad and print its verdict" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
@@ -32,7 +34,7 @@ static void usage(FILE *fp)
 	fprintf(fp, "usage: yima COMMAND [ARGS]   (yima help COMMAND, or yima COMMAND --help)\n"
 		    "       yima --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(fp, "\nExit: 0 success, 1 problems found, 2 usage, system or unreadable input,\n"
 		    "3 upload gave up (the spool keeps the rest).  Manual: man yima.\n");
 }

@@ -70,6 +70,7 @@ static void input_from_record(const ledger_event_t *e, verify_input_t *in)
 	in->ev.counterparty = e->counterparty;
 	in->has_patient_mac = e->has_patient;
 	memcpy(in->patient_mac, e->patient_mac, LEDGER_MAC_LEN);
+	in->record_layout = e->layout;
 	in->status = e->status == REC_MALFORMED ? YIMA_EMALFORMED : 0;
 }
 
@@ -94,7 +95,7 @@ static int code_from_record(const ledger_event_t *e, code_t *c)
 static void describe(char *out, size_t n, enum verdict v, finding_set_t f)
 {
 	size_t o = (size_t)snprintf(out, n, "%s", verdict_name(v));
-	for (int i = 0; i < F_COUNT && o < n; i++)
+	FINDING_EACH(i) if (o < n)
 		if (f & FINDING_BIT(i))
 			o += (size_t)snprintf(out + o, n - o, " %s", finding_name((enum finding)i));
 }
@@ -117,6 +118,10 @@ static int report_diff(struct replay *r, const ledger_event_t *stored)
 		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
 				 "event %" PRIu64 ": history link points to %" PRIu64 ", replay gives %" PRIu64,
 				 stored->seq, stored->prev_code_seq, again.prev_code_seq);
+	if (stored->prev_patient_seq != again.prev_patient_seq)
+		return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
+				 "event %" PRIu64 ": patient chain link points to %" PRIu64 ", replay gives %" PRIu64,
+				 stored->seq, stored->prev_patient_seq, again.prev_patient_seq);
 	return yima_fail(r->why, r->whylen, YIMA_EMISMATCH,
 			 "event %" PRIu64 ": stored record differs from its replay (units %" PRIu64 " vs %" PRIu64 ")",
 			 stored->seq, stored->units, again.units);

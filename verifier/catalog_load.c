@@ -2,7 +2,9 @@
  * catalog_load.c - a catalog CSV (spec section 2) into the ledger.
  *
  * Columns are found by name in the header, so extra columns (the example
- * has `manufacturer`) are ignored wherever they stand.  All rows of a file
+ * has `manufacturer`) are ignored wherever they stand.  `max_units_30d`
+ * (spec section 7) is optional: a file without it loads as before, and
+ * its rows have no limit.  All rows of a file
  * go in one transaction: a catalog is small, and a half-loaded catalog
  * would give half the codes the wrong verdicts.
  */
@@ -16,9 +18,10 @@
 #include "yima/util/error.h"
 #include "yima/core/event.h"
 
-enum { COL_PRODUCT, COL_DRUG, COL_NAME, COL_SPEC, COL_UNITS, NCOLS };
+enum { COL_PRODUCT, COL_DRUG, COL_NAME, COL_SPEC, COL_UNITS, COL_LIMIT, NCOLS };
+#define NREQUIRED COL_LIMIT	/* the columns before it must be there */
 static const char *const col_names[NCOLS] = {
-	"product_id", "drug_code", "name", "spec", "pack_units",
+	"product_id", "drug_code", "name", "spec", "pack_units", "max_units_30d",
 };
 
 /* GS1 mod-10 over the first 13 digits of a GTIN-14. */
@@ -40,8 +43,8 @@ static bool is_drug_code(yima_slice_t s)
 	return true;
 }
 
-/* pack_units: a whole number from 1 to EVENT_UNITS_MAX (10^9: no pack
- * holds more). */
+/* pack_units and max_units_30d: a whole number from 1 to EVENT_UNITS_MAX
+ * (10^9: no pack holds more), through the one units parser. */
 static bool parse_units(yima_slice_t s, uint64_t *out)
 {
 	uint64_t v;
@@ -78,6 +81,11 @@ static int row_to_entry(const csv_row_t *row, const int col[NCOLS], catalog_entr
 	if (!parse_units(row->field[col[COL_UNITS]], &e->pack_units))
 		return yima_fail(why, whylen, YIMA_EBADRECORD,
 				 "column pack_units: not a whole number from 1 to %u", EVENT_UNITS_MAX);
+	yima_slice_t limit = col[COL_LIMIT] >= 0 ? row->field[col[COL_LIMIT]] : yima_slice("", 0);
+	if (limit.n > 0 && !parse_units(limit, &e->max_units_30d))
+		return yima_fail(why, whylen, YIMA_EBADRECORD,
+				 "column max_units_30d: not empty or a whole number from 1 to %u",
+				 EVENT_UNITS_MAX);
 	e->name = row->field[col[COL_NAME]];
 	e->spec = row->field[col[COL_SPEC]];
 	if (e->name.n > 65535 || e->spec.n > 65535)
@@ -94,7 +102,7 @@ static int header_columns(const csv_row_t *row, int col[NCOLS], char *why, size_
 				col[i] = (int)f;
 				break;
 			}
-		if (col[i] < 0)
+		if (col[i] < 0 && i < NREQUIRED)
 			return yima_fail(why, whylen, YIMA_EFORMAT, "header (line %llu): no column %s",
 					 (unsigned long long)row->line, col_names[i]);
 	}

@@ -112,11 +112,15 @@ static int key_patient(ledger_txn_t *txn, verify_input_t *items, size_t n)
 static int evaluate_all(ledger_txn_t *txn, const verify_input_t *items, size_t n,
 			verify_eval_t *ev, outcome_t *out)
 {
-	verify_overlay_t ov = { 0, n, NULL };
+	verify_overlay_t ov = { 0, n, NULL, 0, NULL };
 	int rc = 0;
 
-	if ((ov.seen = calloc(n, sizeof *ov.seen)) == NULL)
-		return YIMA_ENOMEM;
+	ov.seen = calloc(n, sizeof *ov.seen);
+	ov.doses = calloc(n, sizeof *ov.doses);
+	if (ov.seen == NULL || ov.doses == NULL) {
+		rc = YIMA_ENOMEM;
+		goto free_ov;
+	}
 	out->verdict = VERDICT_ACCEPT;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		outcome_code_t *c = &out->codes[i];
@@ -133,7 +137,9 @@ static int evaluate_all(ledger_txn_t *txn, const verify_input_t *items, size_t n
 		if (c->r.verdict > out->verdict)
 			out->verdict = c->r.verdict;
 	}
+free_ov:
 	free(ov.seen);
+	free(ov.doses);
 	return rc;
 }
 

@@ -72,6 +72,21 @@ static void initial_state(rule_ctx_t *c)
 		c->st.units_left = c->st.pack_units = c->cat.pack_units;
 }
 
+/* The patient's keyed hash: the stored one on replay and for a claim's
+ * items (keyed once per claim), else keyed here, once per event. */
+static int gather_patient(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t *c)
+{
+	if (in->has_patient_mac) {
+		c->has_patient = true;
+		memcpy(c->patient_mac, in->patient_mac, LEDGER_MAC_LEN);
+		return 0;
+	}
+	if (in->ev.patient.n == 0)
+		return 0;
+	c->has_patient = true;
+	return ledger_patient_mac(txn, in->ev.patient.p, in->ev.patient.n, c->patient_mac);
+}
+
 static int gather(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t *c)
 {
 	const code_t *code = &in->code;
@@ -82,6 +97,8 @@ static int gather(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t *c)
 	c->ev = &in->ev;
 	c->code = code;
 	c->refund_window_days = ledger_refund_window(txn);
+	if ((rc = gather_patient(txn, in, c)) < 0)
+		return rc;
 	rc = ledger_code_get(txn, code->canon, code->canon_len, &c->st);
 	if (rc < 0 && rc != YIMA_ENOTFOUND)
 		return rc;
@@ -100,6 +117,8 @@ static int gather(ledger_txn_t *txn, const verify_input_t *in, rule_ctx_t *c)
 			c->units_resolved = true;
 		}
 		if ((rc = gather_claim(txn, in, c)) < 0)
+			return rc;
+		if ((rc = quantity_gather(txn, c)) < 0)
 			return rc;
 	}
 	if (t == EV_DISPENSE || t == EV_RECEIVE)
@@ -156,9 +175,14 @@ int verify_eval_claim(ledger_txn_t *txn, const verify_input_t *in, verify_overla
 		e->c.claim_has_dispense = true;
 		e->c.claim_left_out += prev->units;
 	}
+	/* its patient's earlier items of the drug count (section 7) */
+	if (quantity_applies(&e->c))
+		e->c.patient_units += quantity_overlay_units(ov, e->c.cat.drug);
 	conclude(e);
 	if (e->verdict == VERDICT_REJECT)
 		return 0;
+	if ((rc = quantity_overlay_add(ov, &e->c)) < 0)
+		return rc;
 	if (prev == NULL) {
 		if (ov->n >= ov->cap)
 			return YIMA_EINVAL;

@@ -31,9 +31,18 @@ struct verify_seen {
 	uint64_t units;
 };
 
+/* The units a claim's standing dispenses so far took, per drug code (its
+ * one patient's: OVER_QUANTITY counts them, spec section 7). */
+struct verify_dose {
+	char drug[33];
+	uint64_t units;
+};
+
 typedef struct verify_overlay {
 	size_t n, cap;
 	struct verify_seen *seen;	/* cap entries, caller's memory */
+	size_t ndoses;
+	struct verify_dose *doses;	/* cap entries, caller's memory */
 } verify_overlay_t;
 
 typedef struct verify_eval {
@@ -54,6 +63,16 @@ int verify_eval(ledger_txn_t *txn, const verify_input_t *in, verify_eval_t *e);
  * settlement); if this one stands too, it joins the overlay. */
 int verify_eval_claim(ledger_txn_t *txn, const verify_input_t *in, verify_overlay_t *ov,
 		      verify_eval_t *e);
+
+/* quantity.c: OVER_QUANTITY's facts.  quantity_applies() says whether
+ * the event is one it is evaluated for (a dispense with a patient of a
+ * product with a limit); quantity_gather() sets c->patient_units from the
+ * ledger for such an event (0 otherwise); the overlay functions add a
+ * claim's earlier standing items. */
+bool quantity_applies(const rule_ctx_t *c);
+int quantity_gather(ledger_txn_t *txn, rule_ctx_t *c);
+uint64_t quantity_overlay_units(const verify_overlay_t *ov, const char *drug);
+int quantity_overlay_add(verify_overlay_t *ov, const rule_ctx_t *c);
 
 /*
  * Append in's record as e evaluated it and, unless it is rejected (or

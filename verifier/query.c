@@ -140,7 +140,7 @@ static void render_text(buf_t *b, const code_t *c, const catalog_entry_t *cat,
 		else
 			buf_puts(b, "       ");
 		buf_printf(b, "  %-6s", verdict_name(e->verdict));
-		for (int f = 0; f < F_COUNT; f++)
+		FINDING_EACH(f)
 			if (e->findings & FINDING_BIT(f))
 				buf_printf(b, " %s", finding_name((enum finding)f));
 		if (e->settlement.n > 0)

@@ -184,6 +184,22 @@ static void fill_code_fields(const verify_input_t *in, ledger_event_t *rec)
 	rec->exp_day = in->code.exp_day;
 }
 
+/* The patient, as the evaluation keyed it; an applied dispense with a
+ * patient becomes a link of the patient's chain (spec section 7), counted
+ * under its product's drug code (always in the catalog: an applied
+ * dispense has no UNKNOWN_PRODUCT).  A replayed record keeps the layout
+ * it was written in. */
+static void fill_chain(const verify_input_t *in, const verify_eval_t *e, ledger_event_t *rec)
+{
+	rec->has_patient = e->c.has_patient;
+	memcpy(rec->patient_mac, e->c.patient_mac, LEDGER_MAC_LEN);
+	rec->layout = in->record_layout;
+	rec->patient_link = rec->has_patient && rec->type == EV_DISPENSE &&
+			    rec->verdict != VERDICT_REJECT && e->c.in_catalog;
+	if (rec->patient_link)
+		rec->patient_drug = yima_slice_cstr(e->c.cat.drug);
+}
+
 int verify_record(ledger_txn_t *txn, const verify_input_t *in, const verify_eval_t *e,
 		  const verify_claim_mark_t *mark, const code_state_t *base,
 		  code_state_t *written, verify_result_t *out)
@@ -206,8 +222,7 @@ int verify_record(ledger_txn_t *txn, const verify_input_t *in, const verify_eval
 		rec.verdict = e->verdict;
 	}
 	rec.prev_code_seq = base->last_seq;
-	if ((rc = fill_patient(txn, in, &rec)) < 0)
-		return rc;
+	fill_chain(in, e, &rec);
 	if ((rc = ledger_event_append(txn, &rec)) < 0)
 		return rc;
 	next_state(e, base, &rec, written);

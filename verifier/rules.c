@@ -157,6 +157,17 @@ static bool rule_not_received(const rule_ctx_t *c)
 	}
 }
 
+/* OVER_QUANTITY (section 7): a dispense of n units with a patient, of a
+ * product with a limit L, when S + n > L: S the patient's units of the
+ * drug code in the 30 days up to it (gathered: eval.c).  The "no reject
+ * finding applies" part is in rules_evaluate(). */
+static bool rule_over_quantity(const rule_ctx_t *c)
+{
+	return is_type(c, EV_DISPENSE) && c->has_patient && c->in_catalog &&
+	       c->cat.max_units_30d > 0 && c->units_resolved &&
+	       c->patient_units + c->units > c->cat.max_units_30d;
+}
+
 /* ALREADY_HELD: receive or transfer_in while a holder is set (F itself
  * included), unless it is the transfer_in that completes a transfer to F;
  * stocktake at F while another facility holds it. */
@@ -193,8 +204,15 @@ static const rule_fn rule_table[F_COUNT] = {
 	[F_REFUND_LATE] = rule_refund_late,
 	[F_DESTROYED] = rule_destroyed,
 	[F_NOT_RECEIVED] = rule_not_received,
+	[F_OVER_QUANTITY] = rule_over_quantity,
 	[F_ALREADY_HELD] = rule_already_held,
 };
+
+/* Warnings that apply only when no reject finding does. */
+static bool only_without_reject(int f)
+{
+	return f == F_NOT_RECEIVED || f == F_OVER_QUANTITY;
+}
 
 finding_set_t rules_evaluate(const rule_ctx_t *c)
 {
@@ -202,16 +220,18 @@ finding_set_t rules_evaluate(const rule_ctx_t *c)
 	bool reject = false;
 
 	for (int f = 0; f < F_COUNT; f++) {
-		if (rule_table[f] == NULL || f == F_NOT_RECEIVED)
+		if (rule_table[f] == NULL || only_without_reject(f))
 			continue;
 		if (rule_table[f](c)) {
 			set |= FINDING_BIT(f);
 			reject |= finding_is_reject((enum finding)f, c->ev->type);
 		}
 	}
-	/* "warnings beside rejects except NOT_RECEIVED" */
-	if (!reject && rule_not_received(c))
-		set |= FINDING_BIT(F_NOT_RECEIVED);
+	/* "warnings beside rejects except NOT_RECEIVED"; OVER_QUANTITY "only
+	 * when no reject finding applies" (section 7) */
+	for (int f = 0; f < F_COUNT && !reject; f++)
+		if (only_without_reject(f) && rule_table[f](c))
+			set |= FINDING_BIT(f);
 	return set;
 }
 

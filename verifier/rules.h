@@ -24,9 +24,21 @@ typedef struct rule_ctx {
 	uint64_t claim_left_out;	/* its units minus applied refunds */
 	yima_time_t claim_dispense_time;
 	uint32_t refund_window_days;
+	bool has_patient;		/* the event names a patient: */
+	uint8_t patient_mac[LEDGER_MAC_LEN];	/* their keyed hash */
+	/* OVER_QUANTITY (spec section 7), gathered for a dispense with a
+	 * patient of a product with a limit (cat.max_units_30d > 0): the
+	 * units, net of refunds, of the patient's applied dispenses of the
+	 * drug code in the 30 days up to the event, claim items included;
+	 * counted only as far as it decides the rule (quantity.c) */
+	uint64_t patient_units;
 } rule_ctx_t;
 
-/* All findings that apply (NOT_RECEIVED only when no reject applies). */
+/* The window of spec section 7: (t - 30 days, t]. */
+#define RULES_OQ_WINDOW_SEC 2592000
+
+/* All findings that apply (NOT_RECEIVED and OVER_QUANTITY only when no
+ * reject applies). */
 finding_set_t rules_evaluate(const rule_ctx_t *c);
 
 /* The state after an accepted or warned event (spec section 4 table). */

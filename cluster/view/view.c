@@ -191,6 +191,7 @@ static int apply_admin(ledger_txn_t *txn, const Yima__Cluster__V1__Admin *a)
 	switch (a->op_case) {
 	case YIMA__CLUSTER__V1__ADMIN__OP_CATALOG:
 		memset(&ce, 0, sizeof ce);
+		ce.max_units_30d = a->catalog->max_units_30d;
 		snprintf(ce.product, sizeof ce.product, "%s", a->catalog->product);
 		snprintf(ce.drug, sizeof ce.drug, "%s", a->catalog->drug);
 		ce.pack_units = a->catalog->pack_units;

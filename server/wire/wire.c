@@ -300,7 +300,7 @@ static int findings_wire(wire_arena_t *a, finding_set_t f, size_t *n, char ***na
 	*names = arena_array(a, F_COUNT, sizeof **names);
 	if (*names == NULL)
 		return YIMA_ENOMEM;
-	for (int i = 0; i < F_COUNT; i++)
+	FINDING_EACH(i)
 		if (f & FINDING_BIT(i))
 			(*names)[(*n)++] = (char *)finding_name((enum finding)i);
 	return 0;

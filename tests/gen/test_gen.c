@@ -30,7 +30,7 @@ static void world_make(const gen_opts_t *o, world_t *w)
 	memset(w, 0, sizeof(*w));
 	for (int i = 0; i < 5; i++)
 		cr_assert_not_null(fp[i] = open_memstream(&w->buf[i], &w->len[i]));
-	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4] };
+	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4], NULL };
 	int rc = gen_world(o, &files, &w->st, why, sizeof(why));
 	cr_assert_eq(rc, 0, "gen_world: %d %s", rc, why);
 	for (int i = 0; i < 5; i++)
@@ -501,7 +501,7 @@ Test(gen, bad_options_are_einval)
 	gen_opts_t o;
 	char why[128];
 	FILE *fp = fopen("/dev/null", "w");
-	gen_files_t files = { NULL, NULL, fp, NULL, NULL };
+	gen_files_t files = { NULL, NULL, fp, NULL, NULL, NULL };
 	cr_assert_not_null(fp);
 	gen_opts_default(&o);
 	o.facilities = 0;
@@ -527,7 +527,7 @@ Test(gen, write_failure_is_eio)
 	FILE *fp = fopen("/dev/full", "w");
 	if (fp == NULL)
 		cr_skip_test("no /dev/full");
-	gen_files_t files = { NULL, NULL, fp, NULL, NULL };
+	gen_files_t files = { NULL, NULL, fp, NULL, NULL, NULL };
 	small_opts(&o, 50000);
 	cr_assert_eq(gen_world(&o, &files, NULL, why, sizeof(why)), YIMA_EIO);
 	fclose(fp);
@@ -555,7 +555,7 @@ Test(gen, files_on_disk)
 	snprintf(path, sizeof(path), "%s/events.csv", dir);
 	FILE *ev = fopen(path, "wb");
 	cr_assert_not_null(ev);
-	gen_files_t files = { NULL, NULL, ev, NULL, NULL };
+	gen_files_t files = { NULL, NULL, ev, NULL, NULL, NULL };
 	char why[128];
 	cr_assert_eq(gen_world(&o, &files, NULL, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(fclose(ev), 0);
@@ -566,4 +566,64 @@ Test(gen, files_on_disk)
 	fclose(in);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* Spec section 7's patients (issue 10): limits in the catalog only when
+ * asked for, and hoarders and resellers whose truth adds up: each
+ * hoarder's over-limit sales and each reseller's returned packs are rows
+ * labelled in events.truth, as patients.truth counts them. */
+Test(gen, limits_hoarders_and_resellers)
+{
+	gen_opts_t o;
+	world_t w;
+	char *people = NULL;
+	size_t plen = 0;
+	char why[256] = "";
+
+	small_opts(&o, 30000);
+	world_make(&o, &w);
+	static const char head[] = "product_id,drug_code,name,spec,pack_units,manufacturer\n";
+	static const char head_limits[] = "product_id,drug_code,name,spec,pack_units,manufacturer,"
+					  "max_units_30d\n";
+	cr_assert(strncmp(w.buf[W_CAT], head, sizeof head - 1) == 0,
+		  "no limits asked for: the catalog is as before");
+	world_free(&w);
+
+	o.limit_rate = 0.3;
+	o.hoarders = 4;
+	o.resellers = 5;
+	FILE *fp[6];
+	memset(&w, 0, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		cr_assert_not_null(fp[i] = open_memstream(&w.buf[i], &w.len[i]));
+	cr_assert_not_null(fp[5] = open_memstream(&people, &plen));
+	gen_files_t files = { fp[0], fp[1], fp[2], fp[3], fp[4], fp[5] };
+	cr_assert_eq(gen_world(&o, &files, &w.st, why, sizeof(why)), 0, "%s", why);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(fclose(fp[i]), 0);
+	cr_assert(strncmp(w.buf[W_CAT], head_limits, sizeof head_limits - 1) == 0);
+	unsigned over = 0, back = 0, hoarders = 0, resellers = 0, d, ov, rt;
+	char kind[16], id[16];
+	const char *p = strchr(people, '\n') + 1;
+	while (sscanf(p, "%15[a-z],%15[A-Z0-9],%u,%u,%u", kind, id, &d, &ov, &rt) == 5) {
+		bool h = strcmp(kind, "hoarder") == 0;
+		hoarders += h;
+		resellers += !h;
+		cr_assert(h ? ov >= 1 && rt == 0 : ov == 0 && rt == d && d >= 2, "%s %s", kind, id);
+		cr_assert(strncmp(id, h ? "PT0100000" : "PT0200000", 9) == 0, "%s", id);
+		over += ov;
+		back += rt;
+		p = strchr(p, '\n') + 1;
+	}
+	cr_assert_eq(hoarders, 4);
+	cr_assert_eq(resellers, 5);
+	unsigned t_over = 0, t_back = 0;
+	for (const char *l = w.buf[W_TRUTH]; l && *l; l = strchr(l, '\n') + 1) {
+		t_over += strncmp(l, "OVER_QUANTITY\n", 14) == 0;
+		t_back += strncmp(l, "RETURNED_TO_MARKET\n", 19) == 0;
+	}
+	cr_assert_eq(t_over, over, "every over-limit sale labelled");
+	cr_assert_geq(t_back, back, "every return labelled (resales and RESOLD packs too)");
+	free(people);
+	world_free(&w);
 }

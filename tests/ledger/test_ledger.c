@@ -75,6 +75,95 @@ Test(ledger, record_round_trip)
 	buf_deinit(&buf);
 }
 
+/* Layout 2: a link of a patient chain (spec section 7) keeps its back
+ * link and, when it differs from the claimed drug, the drug code it
+ * counts under; everything else stays layout 1. */
+Test(ledger, record_round_trip_patient_chain)
+{
+	ledger_event_t a, b;
+	buf_t buf;
+
+	memset(&a, 0, sizeof a);
+	a.status = REC_OK;
+	a.type = EV_DISPENSE;
+	a.time = (yima_time_t){ 1772330400, 5, 480, false };
+	a.facility = yima_slice_cstr("H1");
+	a.code = yima_slice_cstr(C1);
+	a.drug = yima_slice_cstr("DRUGA");
+	a.settlement = yima_slice_cstr("ST1");
+	a.units = 24;
+	a.has_patient = true;
+	memset(a.patient_mac, 0xcd, sizeof a.patient_mac);
+	for (int differs = 0; differs < 2; differs++) {
+		a.layout = 2;
+		a.patient_link = true;
+		a.patient_drug = yima_slice_cstr(differs ? "DRUGX" : "DRUGA");
+		a.prev_patient_seq = 123456789;
+		buf_init(&buf);
+		cr_assert_eq(ledger_event_encode(&a, &buf), 0);
+		cr_expect_eq(buf.p[0], 2);
+		buf_put(&buf, "0123456789abcdef0123456789abcdef", 32);
+		cr_assert_eq(ledger_event_decode(buf.p, buf.len, &b), 0);
+		cr_expect_eq(b.layout, 2);
+		cr_expect(b.patient_link);
+		cr_expect_eq(b.prev_patient_seq, 123456789);
+		cr_expect(yima_slice_eq(b.patient_drug, a.patient_drug));
+		cr_expect(yima_slice_eq(b.drug, a.drug));
+		for (size_t n = 0; n < buf.len; n++)
+			cr_expect_neq(ledger_event_decode(buf.p, n, &b), 0, "truncated to %zu bytes", n);
+		buf_deinit(&buf);
+	}
+	/* a link without a patient is never written */
+	a.has_patient = false;
+	buf_init(&buf);
+	cr_expect_eq(ledger_event_encode(&a, &buf), YIMA_EINVAL);
+	buf_deinit(&buf);
+	a.has_patient = true;
+	/* not a link: layout 1, as before chains */
+	a.layout = 0;
+	a.patient_link = false;
+	buf_init(&buf);
+	cr_assert_eq(ledger_event_encode(&a, &buf), 0);
+	cr_expect_eq(buf.p[0], 1);
+	buf_deinit(&buf);
+}
+
+/* The patient chain heads are derived from the records: a head moved
+ * behind the log's back is caught by the audit's replay. */
+Test(ledger, audit_catches_a_patient_chain_changed_behind_the_log)
+{
+	char why[512];
+	char *db = scenario_run(&base, 1);
+	MDB_env *env;
+	MDB_txn *t;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t val[5];
+
+	cr_expect_eq(audit_dir(db, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	mdb_env_set_mapsize(env, (size_t)1 << 34);
+	cr_assert_eq(mdb_env_open(env, db, 0, 0600), 0);
+	cr_assert_eq(mdb_txn_begin(env, NULL, 0, &t), 0);
+	cr_assert_eq(mdb_dbi_open(t, "patients", 0, &dbi), 0);
+	cr_assert_eq(mdb_cursor_open(t, dbi, &c), 0);
+	cr_assert_eq(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0, "PT1's dispense heads a chain");
+	cr_assert_eq(v.mv_size, 5);
+	memcpy(val, v.mv_data, 5);
+	val[4] ^= 1;	/* another head seq (40 bits, big-endian) */
+	v.mv_data = val;
+	cr_assert_eq(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
+	mdb_cursor_close(c);
+	cr_assert_eq(mdb_txn_commit(t), 0);
+	mdb_env_close(env);
+	cr_expect_eq(audit_dir(db, why, sizeof why), YIMA_EMISMATCH);
+	cr_expect(strstr(why, "patients") != NULL, "%s", why);
+	tu_rmtree(db);
+	free(db);
+}
+
 Test(ledger, audit_passes_and_counts_events_only)
 {
 	char why[512];

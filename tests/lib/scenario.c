@@ -50,7 +50,7 @@ static void add_recalls(ledger_t *lg, const char *list)
 static void describe(buf_t *b, const verify_result_t *r)
 {
 	buf_puts(b, verdict_name(r->verdict));
-	for (int f = 0; f < F_COUNT; f++)
+	FINDING_EACH(f)
 		if (r->findings & FINDING_BIT(f))
 			buf_printf(b, " %s", finding_name((enum finding)f));
 }

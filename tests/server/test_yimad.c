@@ -357,6 +357,49 @@ Test(yimad, claim_codes_see_the_codes_before_them)
 	free(db);
 }
 
+/* OVER_QUANTITY (spec section 7) through both of yimad's writes: a batch
+ * event and a claim (dry run and recorded) see the patient's earlier
+ * dispenses across both, and a claim's earlier code counts for its later
+ * one.  8100001 is given a limit of 30 units per 30 days. */
+Test(yimad, over_quantity_in_batches_and_claims)
+{
+	static const char limits[] = "product_id,drug_code,name,spec,pack_units,max_units_30d\n"
+				     "8100001,DRUGA,Amoxicillin,24 caps,24,30\n";
+	char *db = world(), why[512], *cat;
+	char *dir = strndup(db, strlen(db) - 3);
+	ledger_t *lg;
+	catalog_stats_t st;
+	yd_t y;
+
+	cat = tu_write_file(dir, "limits.csv", limits, sizeof limits - 1);
+	cr_assert_eq(ledger_open(db, 0, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(catalog_load_file(lg, cat, NULL, NULL, &st, why, sizeof why), 0, "%s", why);
+	ledger_close(lg);
+	yd_start(&y, db, NULL, NULL);
+	Yima__V1__BatchReceipt *r = post_batch(&y, NULL, "oq-1",
+		RECV("P0001", C1) RECV("P0001", C2) RECV("P0001", "81000010000000030001")
+		T("02") ",P0001,dispense," C1 ",DRUGA,,S0,PATIENT-1,\n", 200);
+	expect_verdict(r->verdicts[3], "accept", "24 of 30");
+	yima__v1__batch_receipt__free_unpacked(r, NULL);
+	for (int dry = 1; dry >= 0; dry--) {
+		Yima__V1__ClaimVerdict *v = post_claim(&y, NULL, "P0001", "S1",
+						       "DRUGA:" C2 "/6 81000010000000030001/1", dry, 200);
+		expect_verdict(v->codes[0], "accept", "24 + 6 is the limit, not over it");
+		expect_verdict(v->codes[1], "warn OVER_QUANTITY", "the claim's own 6 count");
+		yima__v1__claim_verdict__free_unpacked(v, NULL);
+	}
+	r = post_batch(&y, NULL, "oq-2", T("06") ",P0001,dispense," C2 ",DRUGA,1,S2,PATIENT-1,\n"
+					 T("06") ",P0001,dispense," C2 ",DRUGA,1,S3,PATIENT-2,\n", 200);
+	expect_verdict(r->verdicts[0], "warn OVER_QUANTITY", "after the recorded claim: 31 + 1");
+	expect_verdict(r->verdicts[1], "accept", "another patient");
+	yima__v1__batch_receipt__free_unpacked(r, NULL);
+	cr_expect_eq(yd_stop(&y, SIGTERM), 0);
+	scenario_assert_audit_ok(db);
+	free(cat);
+	free(dir);
+	free(db);
+}
+
 /* A claim of n codes of product 8100001 (serials first, first+1, ...) in
  * one item (issue 9 item 1: the audit broke on any accepted claim of 17
  * codes or more). */

@@ -105,3 +105,70 @@ Test(catalog, units_parser)
 			cr_expect_eq(v, cases[i].v, "\"%s\"", cases[i].s);
 	}
 }
+
+/* max_units_30d of product (0: no limit or absent). */
+static uint64_t limit_of(ledger_t *lg, const char *product)
+{
+	ledger_txn_t *txn;
+	catalog_entry_t e;
+	uint64_t u = 0;
+
+	cr_assert_eq(ledger_txn_begin(lg, false, &txn), 0);
+	if (ledger_catalog_get(txn, product, strlen(product), &e) == 0)
+		u = e.max_units_30d;
+	ledger_txn_abort(txn);
+	return u;
+}
+
+/* Spec sections 2 and 7: an optional max_units_30d column found by its
+ * header name, a whole number >= 1, empty = no limit; a bad value is a
+ * bad row; a reload replaces the row (its limit too); a catalog without
+ * the column loads as before. */
+Test(catalog, max_units_30d)
+{
+	static const char text[] =
+		"max_units_30d,product_id,drug_code,name,spec,pack_units,manufacturer\n"
+		"60,8100001,DRUGA,A,1 box,24,M\n"			/* 2 */
+		",8100002,DRUGA,A,1 box,24,M\n"				/* 3: no limit */
+		"0,8100003,DRUGA,A,1 box,24,M\n"			/* 4: bad */
+		"1000000001,8100004,DRUGA,A,1 box,24,M\n"		/* 5: bad */
+		"2.5,8100005,DRUGA,A,1 box,24,M\n"			/* 6: bad */
+		"1000000000,8100006,DRUGA,A,1 box,24,M\n"		/* 7: 10^9 */
+		"0048,8100007,DRUGA,A,1 box,24,M\n";			/* 8 */
+	static const char reload[] =
+		"product_id,drug_code,name,spec,pack_units\n"
+		"8100001,DRUGA,A,1 box,24\n";
+	char *dir = tu_mkdtemp(), *db, why[256];
+	char *path = tu_write_file(dir, "catalog.csv", text, sizeof text - 1);
+	char *path2 = tu_write_file(dir, "reload.csv", reload, sizeof reload - 1);
+	struct bad_seen bad = { .n = 0 };
+	catalog_stats_t st;
+	ledger_t *lg;
+
+	cr_assert(asprintf(&db, "%s/db", dir) > 0);
+	cr_assert_eq(ledger_open(db, LEDGER_CREATE | LEDGER_NOSYNC, &lg, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(catalog_load_file(lg, path, on_bad, &bad, &st, why, sizeof why), 0, "%s", why);
+	cr_expect_eq(st.loaded, 4);
+	cr_assert_eq(st.bad, 3);
+	static const char *const want_lines[] = { "(line 4) ", "(line 5) ", "(line 6) " };
+	for (size_t i = 0; i < bad.n; i++) {
+		cr_expect(strstr(bad.lines[i], want_lines[i]) != NULL, "%s", bad.lines[i]);
+		cr_expect(strstr(bad.lines[i], "column max_units_30d"), "%s", bad.lines[i]);
+	}
+	cr_expect_eq(limit_of(lg, "8100001"), 60);
+	cr_expect_eq(limit_of(lg, "8100002"), 0);
+	cr_expect_eq(units_of(lg, "8100003"), 0, "a bad limit loads nothing of its row");
+	cr_expect_eq(limit_of(lg, "8100006"), EVENT_UNITS_MAX);
+	cr_expect_eq(limit_of(lg, "8100007"), 48);
+	cr_assert_eq(catalog_load_file(lg, path2, on_bad, &bad, &st, why, sizeof why), 0, "%s", why);
+	cr_expect_eq(st.loaded, 1);
+	cr_expect_eq(limit_of(lg, "8100001"), 0, "a reload without the column removes the limit");
+	cr_expect_eq(units_of(lg, "8100001"), 24);
+	cr_expect_eq(limit_of(lg, "8100007"), 48, "rows not reloaded keep theirs");
+	ledger_close(lg);
+	tu_rmtree(dir);
+	free(dir);
+	free(db);
+	free(path);
+	free(path2);
+}

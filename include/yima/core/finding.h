@@ -1,9 +1,13 @@
 /*
  * finding.h - the findings and verdicts of spec section 4.
  *
- * The enum order is the order of the spec's findings table, which is also
- * the order findings are printed in (spec section 5).  Findings of one
- * event travel as a bit set (finding_set_t), stored as such in the ledger.
+ * Findings of one event travel as a bit set (finding_set_t), stored as
+ * such (u16) in every ledger record: a finding's enum value is its bit,
+ * and a value never changes, so an old ledger reads back the findings it
+ * stored.  The first fifteen were numbered in the order of the spec's
+ * table; a finding added later takes the next free bit, wherever the
+ * table puts it.  Anything that prints or lists findings goes through
+ * finding_order[] (FINDING_EACH), the table's order (spec section 5).
  */
 #ifndef YIMA_FINDING_H
 #define YIMA_FINDING_H
@@ -30,12 +34,27 @@ enum finding {
 	F_DESTROYED,
 	F_NOT_RECEIVED,
 	F_ALREADY_HELD,
+	F_OVER_QUANTITY,	/* section 7; in the table between NOT_RECEIVED
+				 * and ALREADY_HELD */
 	F_COUNT
 };
 
 typedef uint16_t finding_set_t;
 
 #define FINDING_BIT(f) ((finding_set_t)(1u << (f)))
+
+_Static_assert(F_COUNT <= 16, "findings are stored as a 16-bit set");
+
+/* Every finding once, in the order of spec section 4's table. */
+extern const enum finding finding_order[F_COUNT];
+
+/* The place of f in table order (0 = BAD_RECORD): for sorting. */
+int finding_rank(enum finding f);
+
+/* for (each finding f in table order): FINDING_EACH(f) { ... } */
+#define FINDING_EACH(f)                                                    \
+	for (int f##_k = 0, f = (int)finding_order[0]; f##_k < F_COUNT;   \
+	     f = (int)finding_order[++f##_k < F_COUNT ? f##_k : 0])
 
 enum verdict {
 	VERDICT_ACCEPT = 0,

@@ -111,6 +111,14 @@ typedef struct gen_opts {
 				 * row follows) */
 	unsigned max_live;	/* packs in flight at most: bounds memory
 				 * (80 bytes each) */
+	/* Spec section 7 (all 0 by default: the world is as before). */
+	double limit_rate;	/* share of products given a max_units_30d
+				 * (2-5 packs); the catalog gains the column
+				 * when any product has one */
+	unsigned hoarders;	/* patients buying one limited product at
+				 * several facilities until over its limit */
+	unsigned resellers;	/* patients whose 2-5 packs come back onto
+				 * the market at other facilities */
 	yima_progress_fn *progress;	/* NULL = none; items and done are
 					 * rows written, total events */
 	void *progress_arg;
@@ -124,13 +132,20 @@ typedef struct gen_opts {
  *          for a legitimate row, else a finding name of spec section 4
  *          ("REUSED", "MALFORMED", "BAD_RECORD", ...).  Only the injected
  *          cause is named; consequences (a later NOT_RECEIVED after a
- *          rejected receive) are not. */
+ *          rejected receive) are not.  A hoarder's over-limit dispense is
+ *          "OVER_QUANTITY", a reseller's pack coming back
+ *          "RETURNED_TO_MARKET".
+ *   patients: the planted patients, CSV "kind,patient,dispensed,
+ *          over_limit,returned": hoarder or reseller, the patient id as
+ *          in the events, and how many of their dispenses, over-limit
+ *          dispenses and returned packs the events hold. */
 typedef struct gen_files {
 	FILE *catalog;
 	FILE *recalls;
 	FILE *events;
 	FILE *canon;
 	FILE *truth;
+	FILE *patients;
 } gen_files_t;
 
 /* What was written, for summaries and tests. */

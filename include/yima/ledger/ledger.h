@@ -14,6 +14,9 @@
  *            and content hash (idempotent retries, 409 on conflict)
  *   batches  (facility, batch id) -> the records of a yimad event batch
  *            (chained as an admin record, so audit covers it)
+ *   patients (8-day bucket, patient hash prefix) -> newest record of that
+ *            chain (spec section 7: a patient's applied dispenses of
+ *            the bucket, back-linked through the records themselves)
  *   meta     layout version, event count, admin count, chain head
  *
  * Every event and admin record carries h = SHA-256(h_prev || record
@@ -48,7 +51,12 @@
 #include "yima/core/finding.h"
 #include "yima/util/slice.h"
 
-#define LEDGER_LAYOUT 1		/* record layout version written */
+/* The ledger's layout version, kept in meta: 2 since event records of
+ * applied dispenses with a patient carry their patient chain (record
+ * layout 2, docs/ledger.md).  A yima refuses a ledger of a later layout;
+ * a writer raises an older ledger's to this one, so an older yima, which
+ * could not read layout-2 records, refuses it rather than misread it. */
+#define LEDGER_LAYOUT 2
 #define LEDGER_HASH_LEN 32
 #define LEDGER_MAC_LEN 32
 
@@ -167,6 +175,20 @@ typedef struct ledger_event {
 	enum verdict verdict;
 	finding_set_t findings;
 	uint64_t prev_code_seq;		/* previous event of the same code */
+	/* The patient chains (spec section 7): every applied (accepted or
+	 * warned) dispense with a patient is a link of the chain of its
+	 * patient and its 8-day bucket of time, newest first.  The caller of
+	 * ledger_event_append() sets patient_link and patient_drug; append
+	 * sets the rest. */
+	uint8_t layout;			/* decoded: 1 or 2.  Append: 0 = as
+					 * written now; 1 = layout 1, outside
+					 * any chain (audit replay of a record
+					 * written before chains existed) */
+	bool patient_link;		/* in its patient's chain (layout 2) */
+	yima_slice_t patient_drug;	/* the drug code it counts under: its
+					 * product's catalog drug code when it
+					 * was recorded */
+	uint64_t prev_patient_seq;	/* the chain's previous record, 0 none */
 	unsigned claim;			/* enum ledger_claim_flags */
 	yima_slice_t reason;		/* BAD_RECORD / MALFORMED reason */
 	yima_slice_t raw;		/* REC_BAD: the row, at most 4 KiB */
@@ -219,6 +241,22 @@ typedef struct code_state {
  * *st zeroed (a code never seen). */
 int ledger_code_get(ledger_txn_t *txn, const char *canon, size_t n, code_state_t *st);
 int ledger_code_put(ledger_txn_t *txn, const char *canon, size_t n, const code_state_t *st);
+
+/* ---- patient chains (spec section 7) ------------------------------------ */
+
+/*
+ * Call fn for the records of the patient with keyed hash mac whose time
+ * may lie in [from_sec, to_sec] (whole seconds since the epoch): the
+ * chains of the buckets that range touches, newest first, so every such
+ * record is seen whatever order events arrived in (and some of the same
+ * buckets outside the range: fn decides on the exact time itself).
+ * Records are those ledger_event_append() linked (patient_link); fn sees
+ * each with ev->seq set.  fn returns 0 to go on, 1 to stop, <0 to fail.
+ * Returns 0 or an error.
+ */
+typedef int (*patient_fn)(void *arg, const ledger_event_t *ev);
+int ledger_patient_walk(ledger_txn_t *txn, const uint8_t mac[LEDGER_MAC_LEN], int64_t from_sec,
+			int64_t to_sec, patient_fn fn, void *arg);
 
 /* ---- settlement index ---------------------------------------------------- */
 
@@ -285,6 +323,7 @@ typedef struct catalog_entry {
 	char product[CODE_PRODUCT_MAX + 1];
 	char drug[33];
 	uint64_t pack_units;
+	uint64_t max_units_30d;		/* spec section 7; 0 = no limit */
 	yima_slice_t name;
 	yima_slice_t spec;
 } catalog_entry_t;
@@ -365,8 +404,8 @@ typedef struct ledger_walk_fns {
 int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg,
 		      uint64_t *records, char *why, size_t whylen);
 
-/* Compare the derived tables (codes, settle, catalog, recalls) of two
- * ledgers key by key.  Returns 0 if identical, YIMA_EMISMATCH with why
+/* Compare the derived tables (codes, settle, catalog, recalls, claims,
+ * batches, patients) of two ledgers key by key.  Returns 0 if identical, YIMA_EMISMATCH with why
  * naming the first difference, or an error. */
 int ledger_tables_compare(ledger_txn_t *stored, ledger_txn_t *replayed, char *why, size_t whylen);
 

@@ -4,7 +4,9 @@
  *
  * The page holds the totals (events by type, verdicts, findings), the
  * findings over time as an inline SVG chart, the products with the most
- * findings, and the evidence table: every flagged (warned or rejected)
+ * findings, the patients section (spec section 7: the period's top
+ * suspects involving the facility, its OVER_QUANTITY dispenses), and the
+ * evidence table: every flagged (warned or rejected)
  * event of the facility in the period with its ledger seq and chain hash,
  * under the ledger head the report was read at, so each row can be
  * checked against the ledger with `yima audit --expect-head`.  No script,
@@ -53,6 +55,8 @@ typedef struct report_stats {
 #define REPORT_PRODUCTS_MAX 16384
 /* Rows of the top-products table. */
 #define REPORT_TOP_PRODUCTS 10
+/* Rows of the top-suspects table. */
+#define REPORT_TOP_SUSPECTS 10
 
 /*
  * Write the report as one HTML document to out.  Returns 0 with *st

@@ -35,6 +35,8 @@ typedef struct verify_input {
 	bool raw_masked;	/* replay: raw already has its patient masked */
 	bool has_patient_mac;	/* replay: the stored HMAC, not ev.patient */
 	uint8_t patient_mac[LEDGER_MAC_LEN];
+	uint8_t record_layout;	/* replay: the stored record's layout (1:
+				 * written before patient chains); 0 now */
 } verify_input_t;
 
 /* What ingest prints as "code": the canonical form once the code
