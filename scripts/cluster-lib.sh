@@ -5,7 +5,8 @@
 # ever signalled).  Source it, then set CL_DIR (a scratch directory),
 # CL_BUILD (the build dir) and call cl_init.
 #
-#   cl_init BASEPORT          ports BASE+1.. (nats), +11.. (routes), +21.. (monitor), +31.. (yimad)
+#   cl_init [BASEPORT]        ports BASE+1.. (nats), +11.. (routes), +21.. (monitor), +31.. (yimad)
+#                             (default: a base below the kernel's ephemeral range, every port free)
 #   cl_nats_start I           start nats-server I (1..3), wait for /healthz
 #   cl_nats_kill9 I           kill -9 it
 #   cl_nats_urls              nats://127.0.0.1:PORT,... of all three
@@ -15,8 +16,33 @@
 #   cl_stop_all               SIGTERM everything started here, wait
 # shellcheck shell=bash
 
+# A base whose 50 ports are free, below 32768 (the kernel hands out
+# ephemeral ports above it: a client's connection could take one).
+cl_free_base() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = 20000 + random.randrange(120) * 100
+    ok = True
+    for p in range(base, base + 50):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+        if not ok:
+            break
+    if ok:
+        print(base)
+        break
+PY
+}
+
 cl_init() {
-	CL_BASE=$1
+	CL_BASE=${1:-$(cl_free_base)}
+	[ -n "$CL_BASE" ] || { echo "cluster-lib: no free ports" >&2; return 1; }
 	CL_P=${CL_P:-4}
 	CL_NAME=${CL_NAME:-demo}
 	mkdir -p "$CL_DIR"

@@ -30,7 +30,7 @@ trap 'cl_stop_all; rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$CL_DIR"/node*.log; do echo "== $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 say() { echo "[$(date +%T)] $*"; }
 
-cl_init $(( 20000 + (RANDOM % 300) * 100 ))
+cl_init
 for i in 1 2 3; do cl_nats_start $i; done
 cl_nats_wait 1 2 3
 (umask 077; openssl rand -hex 32 > "$CL_DIR/patient.key")
