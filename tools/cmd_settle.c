@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ static const char usage[] =
 	"rows with the same drug form one item; units empty or 0 = the whole pack.\n"
 	"  --dry-run   verify only: nothing is recorded\n"
 	"  --json      print the verdict as one JSON object\n"
-	"Exit: 0 accepted or warned, 1 rejected or 409 conflict (another claim was\n"
+	"A 503 answer (a cluster's busy or late answer) is retried a few times over\n"
+	"about 1.5 s.  Exit: 0 accepted or warned, 1 rejected or 409 conflict (another claim was\n"
 	"accepted under this settlement id), 2 usage, bad claim file, server\n"
 	"unreachable, TLS configuration error or any other error answer.\n";
 
@@ -110,7 +112,16 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
 	}
 	yima__v1__claim__pack(&c->msg, body);
 	signal(SIGPIPE, SIG_IGN);
-	rc = client_request(cl, "POST", "/v1/settle", body, n, &rep, why, sizeof why);
+	/* 503: a cluster's claim whose code another claim holds (busy), or a
+	 * cluster that did not answer in time: nothing was recorded twice, a
+	 * retry is safe (docs/cluster.md); a few, 50 ms doubling to 0.8 s */
+	for (unsigned wait_ms = 50;; wait_ms *= 2) {
+		rc = client_request(cl, "POST", "/v1/settle", body, n, &rep, why, sizeof why);
+		if (rc < 0 || rep.status != 503 || wait_ms > 800)
+			break;
+		client_reply_deinit(&rep);
+		usleep(wait_ms * 1000);
+	}
 	free(body);
 	client_free(cl);
 	if (rc < 0)
