@@ -70,7 +70,8 @@ void envelope_input_decode(const Yima__Cluster__V1__Input *m, verify_input_t *in
 	size_t rn = m->reason.len < sizeof in->reason - 1 ? m->reason.len : sizeof in->reason - 1;
 
 	memset(in, 0, sizeof *in);
-	memcpy(in->reason, m->reason.data, rn);
+	if (rn > 0)
+		memcpy(in->reason, m->reason.data, rn);
 	in->status = m->status;
 	in->code_field = sl(m->code_field);
 	if (m->status == YIMA_EBADRECORD) {

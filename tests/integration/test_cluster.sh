@@ -26,7 +26,7 @@ t=$(mktemp -d)
 CL_DIR=$t/cl CL_BUILD=$build CL_P=4 CL_NAME=t$$
 # shellcheck source=../../scripts/cluster-lib.sh
 . "$src/scripts/cluster-lib.sh"
-trap 'cl_stop_all; rm -rf "$t"' EXIT
+trap 'cl_stop_all; [ -n "${YIMA_TEST_KEEP:-}" ] && echo "kept $t" || rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$CL_DIR"/node*.log; do echo "== $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 say() { echo "[$(date +%T)] $*"; }
 
