@@ -7,6 +7,8 @@
  *
  *   settle    claims of 1-3 never-sold codes (accepted, durably committed)
  *   lookup    GET /v1/codes/{code} as a regulator, random codes
+ *   tiles     GET /tile/0/<N>: full level-0 hash tiles of the verifiable log
+ *             (8 KiB each), random N, as a facility (spec section 8)
  *   healthz   GET /healthz: the HTTP + TLS floor of the server
  *
  * The servers: the build's yimad (or others named by --yimad, e.g. the
@@ -30,7 +32,7 @@ static const char usage[] =
 	"--nginx adds nginx's `return 200` beside them (healthz phase only).\n"
 	"--url with --no-spawn drives a server already running, with this\n"
 	"bench's PKI (DIR/pki) and, for settle and lookup, a yimad on DIR/db;\n"
-	"--phases (settle,lookup,healthz) picks what to send it.\n";
+	"--phases (settle,lookup,tiles,healthz) picks what to send it.\n";
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,6 +62,7 @@ static const char usage[] =
 #include "yima/verifier/catalog.h"
 #include "yima/util/error.h"
 #include "yima/verifier/verify.h"
+#include "yima/tlog/tile.h"
 
 #define FACILITIES 4
 #define PRODUCT "8100001"
@@ -173,6 +176,9 @@ enum target_kind { T_YIMAD, T_NGINX, T_EXTERNAL };
 /* A server the load is driven against: a yimad binary (started for each
  * run on the bench ledger), nginx (started once, bench/nginx.conf.in) or
  * a server already running (--url, --no-spawn). */
+enum phase { P_SETTLE, P_LOOKUP, P_TILES, P_HEALTHZ, P_COUNT };
+static const char *const phase_names[] = { "settle", "lookup", "tiles", "healthz" };
+
 struct target {
 	enum target_kind kind;
 	const char *label;
@@ -180,7 +186,7 @@ struct target {
 	uint16_t port;
 	bool insecure;
 	pid_t pid;
-	bool phases[3];
+	bool phases[P_COUNT];
 };
 
 static pid_t spawn(const char *const *argv, const char *log)
@@ -363,8 +369,6 @@ static double proc_cpu(pid_t pid)
 
 /* ---- the load ------------------------------------------------------------------------- */
 
-enum phase { P_SETTLE, P_LOOKUP, P_HEALTHZ };
-static const char *const phase_names[] = { "settle", "lookup", "healthz" };
 
 struct bench;
 
@@ -533,6 +537,14 @@ static void send_next(struct conn *c)
 		code_of(rnd(b) % b->ncodes, code);
 		evbuffer_add_printf(out, "GET /v1/codes/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", code);
 		break;
+	case P_TILES: {
+		/* the ledger holds at least ncodes entries: these tiles are full */
+		tile_t t = { false, 0, rnd(b) % (b->ncodes / TILE_WIDTH), TILE_WIDTH };
+		char path[TILE_PATH_MAX];
+		tile_path_format(&t, path, sizeof path, NULL);
+		evbuffer_add_printf(out, "GET /%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+		break;
+	}
 	default:
 		evbuffer_add_printf(out, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	}
@@ -688,7 +700,7 @@ static int add_target(struct opts *o, enum target_kind kind, const char *label, 
 	t->kind = kind;
 	t->label = label;
 	t->path = path;
-	for (int ph = 0; ph < 3; ph++)
+	for (int ph = 0; ph < P_COUNT; ph++)
 		t->phases[ph] = kind != T_NGINX || ph == P_HEALTHZ;
 	return 0;
 }
@@ -723,7 +735,7 @@ static int opt_phases(struct opts *o, const char *list)
 	if (o->ntargets == 0 || o->targets[o->ntargets - 1].kind != T_EXTERNAL)
 		return -1;
 	struct target *t = &o->targets[o->ntargets - 1];
-	for (int ph = 0; ph < 3; ph++)
+	for (int ph = 0; ph < P_COUNT; ph++)
 		t->phases[ph] = strstr(list, phase_names[ph]) != NULL;
 	return 0;
 }
@@ -812,14 +824,14 @@ static bool target_start(struct target *t, const struct opts *o)
 
 /* One run: every target's phases (yimad started for it and stopped after,
  * so two yimads never share the ledger). */
-static int run_once(struct bench *b, struct opts *o, struct result res[][3][16])
+static int run_once(struct bench *b, struct opts *o, struct result res[][P_COUNT][16])
 {
 	for (int i = 0; i < o->ntargets; i++) {
 		struct target *t = &o->targets[i];
 		if (t->kind == T_YIMAD && !target_start(t, o))
 			return -1;
 		b->t = t;
-		for (int ph = 0; ph < 3; ph++)
+		for (int ph = 0; ph < P_COUNT; ph++)
 			if (t->phases[ph] && !run_phase(b, (enum phase)ph, o->seconds, &res[i][ph][b->run - 1])) {
 				fprintf(stderr, "bench_yimad: cannot connect to %s\n", t->label);
 				return -1;
@@ -840,12 +852,12 @@ static int run_once(struct bench *b, struct opts *o, struct result res[][3][16])
 	return 0;
 }
 
-static void report(const struct opts *o, struct result res[][3][16])
+static void report(const struct opts *o, struct result res[][P_COUNT][16])
 {
-	const struct result *m[4][3] = { { NULL } }, *ng = NULL;
+	const struct result *m[4][P_COUNT] = { { NULL } }, *ng = NULL;
 
 	for (int i = 0; i < o->ntargets; i++)
-		for (int ph = 0; ph < 3; ph++) {
+		for (int ph = 0; ph < P_COUNT; ph++) {
 			if (!o->targets[i].phases[ph])
 				continue;
 			qsort(res[i][ph], (size_t)o->runs, sizeof res[i][ph][0], cmp_res);
@@ -860,11 +872,11 @@ static void report(const struct opts *o, struct result res[][3][16])
 		if (o->targets[i].kind == T_NGINX)
 			continue;
 		printf("%s", o->targets[i].label);
-		for (int ph = 0; ph < 3; ph++)
+		for (int ph = 0; ph < P_COUNT; ph++)
 			if (m[i][ph] != NULL)
 				printf(" %s_per_s=%.0f %s_p99_ms=%.2f %s_cpu_us=%.1f", phase_names[ph], m[i][ph]->rps,
 				       phase_names[ph], m[i][ph]->p99, phase_names[ph], m[i][ph]->cpu_us);
-		for (int ph = 0; ph < 3 && ng != NULL; ph++)
+		for (int ph = 0; ph < P_COUNT && ng != NULL; ph++)
 			if (m[i][ph] != NULL)
 				printf(" %s_vs_nginx=%.2f", phase_names[ph], m[i][ph]->rps / ng->rps);
 		printf("\n");
@@ -888,7 +900,7 @@ static void describe_targets(const struct bench *b, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	static struct result res[4][3][16];
+	static struct result res[4][P_COUNT][16];
 	struct bench b;
 	struct opts o;
 	char cmd[1200];

@@ -261,6 +261,8 @@ void settle_verdict_json(buf_t *b, const Yima__V1__ClaimVerdict *v)
 		buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(cx));
 		receipt_findings_json(b, cv->findings, cv->n_findings);
 		buf_printf(b, ",\"seq\":%llu", (unsigned long long)cv->seq);
+		if (cv->seq != 0)
+			buf_printf(b, ",\"index\":%llu", (unsigned long long)cv->index);
 		if (cv->reason[0] != '\0') {
 			buf_puts(b, ",\"reason\":");
 			json_str(b, cv->reason, strlen(cv->reason));

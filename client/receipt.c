@@ -74,7 +74,8 @@ void receipt_event_json(buf_t *b, uint64_t line, const Yima__V1__EventVerdict *v
 	enum verdict x = VERDICT_REJECT;
 
 	receipt_verdict(v->verdict, &x);
-	buf_printf(b, "{\"line\":%llu,\"code\":", (unsigned long long)line);
+	buf_printf(b, "{\"line\":%llu,\"index\":%llu,\"code\":", (unsigned long long)line,
+		   (unsigned long long)v->index);
 	json_str(b, v->code, strlen(v->code));
 	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(x));
 	receipt_findings_json(b, v->findings, v->n_findings);

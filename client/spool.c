@@ -70,14 +70,13 @@ int spool_default_dir(char *buf, size_t n)
 	return len < 0 || (size_t)len >= n ? YIMA_ETOOBIG : 0;
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int make_dirs(const char *dir, char *why, size_t whylen)
+int spool_make_dirs(const char *dir, char *why, size_t whylen)
 {
 	char path[4096];
 	size_t len = strlen(dir);
 
 	if (len == 0 || len >= sizeof path)
-		return yima_fail(why, whylen, YIMA_EINVAL, "spool directory: bad path");
+		return yima_fail(why, whylen, YIMA_EINVAL, "%s: bad directory path", dir);
 	memcpy(path, dir, len + 1);
 	for (size_t i = 1; i <= len; i++) {
 		if (path[i] != '/' && path[i] != '\0')
@@ -144,7 +143,7 @@ int spool_open(const char *dir, unsigned flags, spool_t **out, char *why, size_t
 		if (stat(dir, &sb) != 0)
 			return yima_fail(why, whylen, errno == ENOENT ? YIMA_ENOTFOUND : YIMA_EIO,
 					 "%s: %s", dir, strerror(errno));
-	} else if ((rc = make_dirs(dir, why, whylen)) < 0) {
+	} else if ((rc = spool_make_dirs(dir, why, whylen)) < 0) {
 		return rc;
 	}
 	if ((sp = calloc(1, sizeof *sp)) == NULL)

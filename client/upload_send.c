@@ -25,7 +25,7 @@ uint64_t upload_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-enum sent { SENT, RETRY, REFUSED };
+enum sent { SENT, RETRY, REFUSED, FORKED };
 
 /* "batch ID (rows A-B of SOURCE)" for messages. */
 static void batch_name(const spool_entry_t *e, char *buf, size_t n)
@@ -36,9 +36,40 @@ static void batch_name(const spool_entry_t *e, char *buf, size_t n)
 		 (int)e->meta.source.n, e->meta.source.p);
 }
 
-/* A 200 answer: check it is this batch's receipt, print and count its
- * verdicts, then let the batch go. */
-static int take_receipt(struct upload_run *r, const spool_entry_t *e, const client_reply_t *rep)
+/* The receipt's checkpoint against the log as this client saw it before
+ * (client/logcheck.c), and its indexes within it.  Returns 0 (go on), or
+ * with *how RETRY (the proof could not be fetched) or FORKED (the log is
+ * not what it was: nothing more goes to that server). */
+static int check_log(struct upload_run *r, const char *name, const Yima__V1__BatchReceipt *br,
+		     enum sent *how)
+{
+	checkpoint_t cp;
+	char msg[1024];
+	int rc;
+
+	if (r->o->log == NULL)
+		return 0;
+	rc = logcheck_note(r->o->log, r->cl, br->checkpoint, strlen(br->checkpoint), &cp, msg, sizeof msg);
+	for (size_t i = 0; rc == 0 && i < br->n_verdicts; i++)
+		if (br->verdicts[i]->index >= cp.size)
+			rc = yima_fail(msg, sizeof msg, YIMA_EMISMATCH, "event %zu's index %" PRIu64
+				       " is past the checkpoint's %" PRIu64 " entries", i + 1,
+				       br->verdicts[i]->index, cp.size);
+	if (rc == YIMA_ENOTFOUND)	/* a server without a log, never seen with one */
+		return 0;
+	if (rc == YIMA_EIO || rc == YIMA_EMISMATCH) {
+		snprintf(r->st->problem, sizeof r->st->problem, "%.200s: %.560s", name, msg);
+		*how = rc == YIMA_EIO ? RETRY : FORKED;
+		return 0;
+	}
+	return rc < 0 ? yima_fail(r->why, r->whylen, rc, "%s: %s", name, msg) : 0;
+}
+
+/* A 200 answer: check it is this batch's receipt, and the log's
+ * checkpoint it carries; print and count its verdicts, then let the batch
+ * go. */
+static int take_receipt(struct upload_run *r, const spool_entry_t *e, const client_reply_t *rep,
+			enum sent *how)
 {
 	char name[400];
 	Yima__V1__BatchReceipt *br = yima__v1__batch_receipt__unpack(NULL, rep->len, rep->body);
@@ -55,6 +86,8 @@ static int take_receipt(struct upload_run *r, const spool_entry_t *e, const clie
 			       name, br->n_verdicts, e->meta.events);
 		goto free_receipt;
 	}
+	if ((rc = check_log(r, name, br, how)) < 0 || *how != SENT)
+		goto free_receipt;
 	/* --out first, the spool after: a crash between the two prints the
 	 * batch again next time rather than never */
 	if (r->o->out != NULL) {
@@ -103,8 +136,8 @@ static int send_one(struct upload_run *r, const spool_entry_t *e, enum sent *how
 	if (rc < 0)
 		return yima_fail(r->why, r->whylen, rc, "%s", msg);
 	if (rep.status == 200) {
-		rc = take_receipt(r, e, &rep);
 		*how = SENT;
+		rc = take_receipt(r, e, &rep, how);
 	} else {
 		client_reply_error(&rep, msg, sizeof msg);
 		batch_name(e, name, sizeof name);
@@ -181,6 +214,9 @@ int upload_send(struct upload_run *r, bool wait)
 			break;
 		case REFUSED:
 			stop_sending(r, UPLOAD_REFUSED);
+			break;
+		case FORKED:
+			stop_sending(r, UPLOAD_LOG_FORKED);
 			break;
 		}
 		if (r->o->progress != NULL)

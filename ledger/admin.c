@@ -56,6 +56,8 @@ int ledger_admin_append_layout(ledger_txn_t *txn, uint8_t layout, enum rec_kind 
 		rc = yima_err_from_mdb(rc);
 		goto free_rec;
 	}
+	if ((rc = ledger_tree_append(txn, rec.p, rec.len, key)) < 0)
+		goto free_rec;
 	txn->admin++;
 	memcpy(txn->head, hash, LEDGER_HASH_LEN);
 	txn->meta_dirty = true;

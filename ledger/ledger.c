@@ -37,6 +37,8 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_BATCHES] = "batches",
 	[DB_PATIENTS] = "patients",
 	[DB_PATIENT_LINKS] = "patient_links",
+	[DB_TREE] = "tree",
+	[DB_TREE_ADMIN] = "tree_admin",
 	[DB_AUX] = "aux",
 };
 
@@ -174,9 +176,9 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
 		if (rc == MDB_NOTFOUND && rdonly &&
 		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS ||
-		     i == DB_AUX)) {
-			/* Added later (yimad, patient chains, the cluster):
-			 * older ledgers have no such table. */
+		     i == DB_TREE || i == DB_TREE_ADMIN || i == DB_AUX)) {
+			/* Added later (yimad, patient chains, the log, the
+			 * cluster): older ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
 		}
@@ -226,7 +228,7 @@ fail:
 /* Files an interrupted creation may leave before data.mdb exists. */
 static bool own_file(const char *name)
 {
-	static const char *const own[] = { ".", "..", "writers.lock", "lock.mdb", KEY_FILE };
+	static const char *const own[] = { ".", "..", "writers.lock", "lock.mdb", KEY_FILE, "log.key" };
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 		if (strcmp(name, own[i]) == 0)
 			return true;
@@ -342,6 +344,7 @@ void ledger_close(ledger_t *lg)
 	EVP_MD_free(lg->sha256);
 	EVP_MAC_free(lg->hmac);
 	OPENSSL_cleanse(lg->mac_key, sizeof lg->mac_key);
+	note_signer_free(lg->signer);
 	pthread_rwlock_destroy(&lg->maplock);
 	free(lg->dir);
 	free(lg);
@@ -465,6 +468,10 @@ int ledger_txn_begin(ledger_t *lg, bool write, ledger_txn_t **out)
 	}
 	if ((rc = meta_load(txn)) < 0)
 		goto abort_mdb;
+	/* every write transaction carries the tree (and sets the log up on
+	 * a ledger that has none: why kept for ledger_log_start) */
+	if (write && (rc = ledger_tree_begin(txn, lg->log_why, sizeof lg->log_why)) < 0)
+		goto abort_mdb;
 	*out = txn;
 	return 0;
 abort_mdb:
@@ -472,6 +479,8 @@ abort_mdb:
 free_txn:
 	if (txn->map_locked)
 		pthread_rwlock_unlock(&lg->maplock);
+	ledger_tree_free(txn);
+	merkle_hasher_deinit(&txn->hasher);
 	EVP_MD_CTX_free(txn->md);
 	buf_deinit(&txn->scratch);
 	free(txn);
@@ -483,7 +492,9 @@ static void txn_close_cursors(ledger_txn_t *txn)
 {
 	if (txn->settle_cur != NULL && !txn->write)
 		mdb_cursor_close(txn->settle_cur);
-	txn->settle_cur = NULL;
+	if (txn->admin_cur != NULL && !txn->write)
+		mdb_cursor_close(txn->admin_cur);
+	txn->settle_cur = txn->admin_cur = NULL;
 }
 
 static void txn_free(ledger_txn_t *txn)
@@ -492,6 +503,8 @@ static void txn_free(ledger_txn_t *txn)
 		pthread_rwlock_unlock(&txn->lg->maplock);
 	EVP_MD_CTX_free(txn->md);
 	EVP_MAC_CTX_free(txn->mac);
+	ledger_tree_free(txn);
+	merkle_hasher_deinit(&txn->hasher);
 	free(txn->catcache);
 	ledger_heads_free(txn);
 	buf_deinit(&txn->scratch);
@@ -504,6 +517,8 @@ int ledger_txn_commit(ledger_txn_t *txn)
 
 	if (rc == 0 && txn->write)
 		rc = ledger_heads_flush(txn);
+	if (rc == 0 && txn->write && txn->tree != NULL)
+		rc = ledger_log_commit(txn);	/* tree, and a signed checkpoint */
 	if (rc == 0 && txn->write && txn->meta_dirty)
 		rc = meta_store(txn);
 	txn_close_cursors(txn);
@@ -610,4 +625,16 @@ int ledger_content_mac(ledger_txn_t *txn, const uint8_t digest[LEDGER_HASH_LEN],
 	memcpy(msg, tag, sizeof tag);
 	memcpy(msg + sizeof tag, digest, LEDGER_HASH_LEN);
 	return ledger_patient_mac(txn, (const char *)msg, sizeof msg, mac);
+}
+
+int ledger_scan_end(ledger_txn_t *txn, MDB_cursor *cur, int rc, int mrc, bool ours)
+{
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = yima_err_from_mdb(mrc);
+		ours = true;
+	}
+	mdb_cursor_close(cur);
+	if (ours)
+		return ledger_txn_fail(txn, rc);
+	return rc < 0 ? rc : 0;
 }

@@ -14,6 +14,9 @@
 #include "yima/util/lmdb_err.h"
 #include "yima/util/error.h"
 #include "yima/ledger/ledger.h"
+#include "yima/tlog/merkle.h"
+#include "yima/tlog/note.h"
+#include "yima/tlog/store.h"
 
 enum ledger_db {
 	DB_META,
@@ -28,6 +31,8 @@ enum ledger_db {
 	DB_BATCHES,
 	DB_PATIENTS,
 	DB_PATIENT_LINKS,
+	DB_TREE,		/* tree.c: stored tree hashes */
+	DB_TREE_ADMIN,		/* tree.c: index -> admin record key */
 	DB_AUX,		/* a cluster view's side tables (aux.c) */
 	DB_COUNT
 };
@@ -53,6 +58,12 @@ struct ledger {
 	unsigned absent;
 	/* MDB_WRITEMAP: data.mdb is allocated up to here (mapsize.c). */
 	size_t alloc_end;
+	/* The verifiable log (log.c): the signing key once the log exists,
+	 * the origin asked for by ledger_log_start(), and why the last
+	 * setting up of the log failed (it runs inside ledger_txn_begin). */
+	note_signer_t *signer;
+	char origin_wanted[NOTE_NAME_MAX + 1];
+	char log_why[256];
 };
 
 static inline bool ledger_table_absent(const ledger_t *lg, int db)
@@ -105,9 +116,12 @@ struct ledger_txn {
 	MDB_cursor *settle_cur;		/* reused by every settlement scan */
 	struct patient_heads *heads;	/* patient chain heads read or moved
 					 * (patient_heads.c); lazily made */
+	MDB_cursor *admin_cur;		/* reused by ledger_event_index */
 	int64_t recalls;		/* entries on the recall list, -1 unknown */
 	struct catcache_slot *catcache;	/* lazily allocated */
 	buf_t scratch;			/* encoding buffer, reused */
+	struct ledger_tree *tree;	/* write txns: the Merkle tree (tree.c) */
+	merkle_hasher_t hasher;		/* lazily initialized (tree.c) */
 };
 
 /* Event record layouts (byte 0 of an event record): 1 as first written;
@@ -132,6 +146,12 @@ enum rec_kind {
 	KIND_BATCH = 6,
 };
 
+
+/* The end of a cursor scan (closes cur): rc is what the loop ended with,
+ * mrc the cursor's last return, ours whether rc is the ledger's own failure
+ * (a record that did not decode).  A cursor error or our failure fails the
+ * transaction; a callback's error or stop (rc > 0: 0) is returned as is. */
+int ledger_scan_end(ledger_txn_t *txn, MDB_cursor *cur, int rc, int mrc, bool ours);
 
 /* Record a failure in txn (if none yet) and return the sticky error. */
 static inline int ledger_txn_fail(ledger_txn_t *txn, int err)
@@ -213,6 +233,45 @@ int ledger_admin_append_layout(ledger_txn_t *txn, uint8_t layout, enum rec_kind 
 			       const buf_t *body);
 int ledger_admin_decode(const void *key, size_t klen, const void *val,
 			size_t vlen, ledger_admin_t *a);
+
+/* ---- the Merkle tree and the signed log (tree.c, log.c, tree_check.c) ---- */
+
+/* The transaction's hasher, initialized on first use; NULL on failure. */
+merkle_hasher_t *ledger_txn_hasher(ledger_txn_t *txn);
+/* Write transactions: load the tree's frontier, or set the log up (a
+ * ledger without one: ledger_log_setup).  Freed by ledger_tree_free. */
+int ledger_tree_begin(ledger_txn_t *txn, char *why, size_t whylen);
+void ledger_tree_free(ledger_txn_t *txn);
+/* Append the record just stored (its LMDB value) as the next entry;
+ * admin_key (16 bytes) when it is an admin record.  Sticky errors. */
+int ledger_tree_append(ledger_txn_t *txn, const void *entry, size_t len, const uint8_t *admin_key);
+uint64_t ledger_tree_size(const ledger_txn_t *txn);
+bool ledger_tree_changed(const ledger_txn_t *txn);
+int ledger_tree_root(ledger_txn_t *txn, uint8_t root[MERKLE_HASH_SIZE]);
+char *ledger_tree_note(ledger_txn_t *txn, size_t *len);
+void ledger_tree_note_keep(ledger_txn_t *txn, char *note, size_t len);
+int ledger_tree_flush(ledger_txn_t *txn);
+/* A reader of the stored tree (and of txn's own appends); rd must outlive
+ * r.  Returns 0 or YIMA_ECRYPTO. */
+int ledger_tree_reader(ledger_txn_t *txn, merkle_store_rd_t *rd, merkle_reader_t *r);
+
+/* log.c: load the key of a log that exists; set the log up in txn; at
+ * commit, flush the tree and sign a checkpoint. */
+int ledger_log_key(ledger_txn_t *txn, char *why, size_t whylen);
+int ledger_log_setup(ledger_txn_t *txn, char *why, size_t whylen);
+int ledger_log_commit(ledger_txn_t *txn);
+
+/* walk.c: every record in chain order with its stored bytes (the chain
+ * checked on the way); admin_key is NULL for an event. */
+typedef int (*ledger_entry_fn)(void *arg, const void *val, size_t len, const uint8_t *admin_key);
+int ledger_chain_walk_raw(ledger_txn_t *txn, ledger_entry_fn fn, void *arg, char *why, size_t whylen);
+
+/* tree.c: the stored tree against the records, for the walk. */
+typedef struct tree_check tree_check_t;
+int ledger_tree_check_new(ledger_txn_t *txn, tree_check_t **out, char *why, size_t whylen);
+int ledger_tree_check_entry(void *chk, const void *val, size_t len, const uint8_t *admin_key);
+int ledger_tree_check_end(tree_check_t *c, char *why, size_t whylen);
+void ledger_tree_check_free(tree_check_t *c);
 
 
 #endif

@@ -127,12 +127,5 @@ int ledger_recall_each(ledger_txn_t *txn, recall_fn fn, void *arg)
 		if ((rc = fn(arg, (enum recall_kind)p[0], yima_slice(p + 1, k.mv_size - 1))) != 0)
 			break;
 	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
-		rc = yima_err_from_mdb(mrc);
-		ours = true;
-	}
-	mdb_cursor_close(cur);
-	if (ours)
-		return ledger_txn_fail(txn, rc);
-	return rc < 0 ? rc : 0;
+	return ledger_scan_end(txn, cur, rc, mrc, ours);
 }

@@ -235,6 +235,9 @@ int ledger_event_append(ledger_txn_t *txn, ledger_event_t *ev)
 	rc = mdb_put(txn->mdb, ledger_dbi(txn, DB_EVENTS), &k, &v, MDB_APPEND);
 	if (rc != 0)
 		return ledger_txn_fail(txn, yima_err_from_mdb(rc));
+	ev->index = ledger_tree_size(txn);
+	if ((rc = ledger_tree_append(txn, txn->scratch.p, txn->scratch.len, NULL)) < 0)
+		return rc;
 	txn->events = ev->seq;
 	memcpy(txn->head, ev->hash, LEDGER_HASH_LEN);
 	txn->meta_dirty = true;
@@ -286,12 +289,5 @@ int ledger_event_scan(ledger_txn_t *txn, uint64_t from, event_fn fn, void *arg)
 		if ((rc = fn(arg, &ev)) != 0)
 			break;
 	}
-	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) {
-		rc = yima_err_from_mdb(mrc);
-		ours = true;
-	}
-	mdb_cursor_close(cur);
-	if (ours)
-		return ledger_txn_fail(txn, rc);
-	return rc < 0 ? rc : 0;
+	return ledger_scan_end(txn, cur, rc, mrc, ours);
 }

@@ -1,6 +1,7 @@
 /*
- * walk.c - walking the hash chain in order (for `yima audit`, and later
- * Merkle proofs), and comparing the derived tables of two ledgers.
+ * walk.c - walking the hash chain in order (for `yima audit`, and for
+ * building and checking the Merkle tree, which has the records in the same
+ * order), and comparing the derived tables of two ledgers.
  *
  * Chain order: admin records made after k events (key after_event = k)
  * come between events k and k+1.  Each record's stored hash must equal
@@ -16,6 +17,8 @@ struct walker {
 	ledger_txn_t *txn;
 	const ledger_walk_fns_t *fns;
 	void *arg;
+	ledger_entry_fn entry;	/* every record's stored bytes, or NULL */
+	void *entry_arg;
 	MDB_cursor *ev, *ad;
 	MDB_val ek, evv, ak, av;
 	int erc, arc;		/* cursor state: 0 = positioned */
@@ -56,6 +59,10 @@ static int step_event(struct walker *w)
 				 "event %" PRIu64 ": expected seq %" PRIu64 " (records missing)", seq, w->events + 1);
 	if ((rc = check_link(w, w->evv.mv_data, w->evv.mv_size, "event", seq)) < 0)
 		return rc;
+	if (w->entry != NULL && (rc = w->entry(w->entry_arg, w->evv.mv_data, w->evv.mv_size, NULL)) < 0)
+		return yima_fail(w->why, w->whylen, rc, "event %" PRIu64 ": %s", seq,
+				 rc == YIMA_EMISMATCH ? "its stored tree hashes differ from the record's"
+						      : yima_strerror(rc));
 	if ((rc = ledger_event_decode(w->evv.mv_data, w->evv.mv_size, &ev)) < 0)
 		return yima_fail(w->why, w->whylen, ledger_txn_fail(w->txn, rc),
 				 "event %" PRIu64 ": cannot decode: %s", seq, yima_strerror(rc));
@@ -77,6 +84,11 @@ static int step_admin(struct walker *w)
 				 "admin %" PRIu64 ": expected seq %" PRIu64 " (records missing)", a.seq, w->admins + 1);
 	if ((rc = check_link(w, w->av.mv_data, w->av.mv_size, "admin", a.seq)) < 0)
 		return rc;
+	if (w->entry != NULL &&
+	    (rc = w->entry(w->entry_arg, w->av.mv_data, w->av.mv_size, w->ak.mv_data)) < 0)
+		return yima_fail(w->why, w->whylen, rc, "admin %" PRIu64 ": %s", a.seq,
+				 rc == YIMA_EMISMATCH ? "its stored tree hashes differ from the record's"
+						      : yima_strerror(rc));
 	w->admins = a.seq;
 	return w->fns && w->fns->admin ? w->fns->admin(w->arg, &a) : 0;
 }
@@ -128,35 +140,72 @@ static int check_meta(struct walker *w)
 	return 0;
 }
 
+static int walk_run(struct walker *w, uint64_t *records)
+{
+	ledger_txn_t *txn = w->txn;
+	int rc;
+
+	if (txn->err)
+		return yima_fail(w->why, w->whylen, txn->err, "%s", yima_strerror(txn->err));
+	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &w->ev)) != 0)
+		return yima_fail(w->why, w->whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)),
+				 "events: %s", mdb_strerror(rc));
+	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &w->ad)) != 0) {
+		rc = yima_fail(w->why, w->whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)), "admin: %s",
+			       mdb_strerror(rc));
+		goto close_ev;
+	}
+	if ((rc = walk_records(w)) == 0)
+		rc = check_meta(w);
+	if (records != NULL)
+		*records = w->events;
+	mdb_cursor_close(w->ad);
+close_ev:
+	mdb_cursor_close(w->ev);
+	return rc;
+}
+
+static void walk_init(struct walker *w, ledger_txn_t *txn, char *why, size_t whylen)
+{
+	memset(w, 0, sizeof *w);
+	w->txn = txn;
+	w->why = why;
+	w->whylen = whylen;
+}
+
+int ledger_chain_walk_raw(ledger_txn_t *txn, ledger_entry_fn fn, void *arg, char *why, size_t whylen)
+{
+	struct walker w;
+
+	walk_init(&w, txn, why, whylen);
+	w.entry = fn;
+	w.entry_arg = arg;
+	return walk_run(&w, NULL);
+}
+
+/* With a log, the walk also checks the stored tree against the records
+ * and the latest checkpoint against the tree (tree_check.c). */
 int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg,
 		      uint64_t *records, char *why, size_t whylen)
 {
 	struct walker w;
+	tree_check_t *chk = NULL;
 	int rc;
 
-	memset(&w, 0, sizeof w);
-	w.txn = txn;
+	*records = 0;
+	walk_init(&w, txn, why, whylen);
 	w.fns = fns;
 	w.arg = arg;
-	w.why = why;
-	w.whylen = whylen;
-	*records = 0;
-	if (txn->err)
-		return yima_fail(why, whylen, txn->err, "%s", yima_strerror(txn->err));
-	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_EVENTS), &w.ev)) != 0)
-		return yima_fail(why, whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)), "events: %s",
-				 mdb_strerror(rc));
-	if ((rc = mdb_cursor_open(txn->mdb, ledger_dbi(txn, DB_ADMIN), &w.ad)) != 0) {
-		rc = yima_fail(why, whylen, ledger_txn_fail(txn, yima_err_from_mdb(rc)), "admin: %s",
-			       mdb_strerror(rc));
-		goto close_ev;
+	if ((rc = ledger_tree_check_new(txn, &chk, why, whylen)) < 0)
+		return rc;
+	if (chk != NULL) {
+		w.entry = ledger_tree_check_entry;
+		w.entry_arg = chk;
 	}
-	if ((rc = walk_records(&w)) == 0)
-		rc = check_meta(&w);
-	*records = w.events;
-	mdb_cursor_close(w.ad);
-close_ev:
-	mdb_cursor_close(w.ev);
+	rc = walk_run(&w, records);
+	if (rc == 0 && chk != NULL)
+		rc = ledger_tree_check_end(chk, why, whylen);
+	ledger_tree_check_free(chk);
 	return rc;
 }
 

@@ -394,16 +394,8 @@ static void evidence_head(struct report *r)
 			  "<th>findings</th><th>chain hash</th></tr></thead>\n<tbody>\n", r->a.flagged);
 }
 
-static int evidence_row(void *arg, const ledger_event_t *ev)
+void report_evidence_row(buf_t *b, const ledger_event_t *ev)
 {
-	struct report *r = arg;
-	buf_t *b = &r->b;
-
-	if (ev->seq > r->a.last_seq)
-		return 1;
-	progress_at(r, ev->seq);
-	if (!in_report(r->o, ev) || ev->findings == 0)
-		return 0;
 	buf_printf(b, "<tr id=\"seq-%" PRIu64 "\"><td class=\"num\">%" PRIu64 "</td><td class=\"t\">", ev->seq, ev->seq);
 	put_time(b, &ev->time);
 	buf_printf(b, "</td><td>%s</td><td class=\"mono\">", event_type_name(ev->type));
@@ -425,7 +417,29 @@ static int evidence_row(void *arg, const ledger_event_t *ev)
 	buf_puts(b, "</td><td>");
 	put_hash(b, ev->hash, NULL);
 	buf_puts(b, "</td></tr>\n");
+}
+
+bool report_in_evidence(const report_opts_t *o, const ledger_event_t *ev)
+{
+	return in_report(o, ev) && ev->findings != 0;
+}
+
+static int evidence_row(void *arg, const ledger_event_t *ev)
+{
+	struct report *r = arg;
+
+	if (ev->seq > r->a.last_seq)
+		return 1;
+	progress_at(r, ev->seq);
+	if (!report_in_evidence(r->o, ev))
+		return 0;
+	report_evidence_row(&r->b, ev);
 	return flush(r, FLUSH_AT);
+}
+
+static int flush_cb(void *arg)
+{
+	return flush(arg, FLUSH_AT);
 }
 
 /* ---- driver ------------------------------------------------------------------ */
@@ -454,6 +468,9 @@ static int write_page(struct report *r, report_stats_t *st)
 	buf_puts(&r->b, "</tbody></table>\n");
 	if (r->a.flagged == 0)
 		buf_puts(&r->b, "<p>No flagged events in this period.</p>\n");
+	if ((rc = report_log_section(r->txn, r->o, r->a.first_seq, r->a.flagged ? r->a.last_seq : 0,
+				     &r->b, flush_cb, r)) < 0)
+		return r->err ? r->err : rc;
 	buf_puts(&r->b, "<footer><p>Written by <code>yima report</code> from one read snapshot of "
 			"the ledger.</p></footer>\n</body>\n</html>\n");
 	if (flush(r, 0) < 0 || fflush(r->out) != 0)

@@ -6,6 +6,7 @@
 #ifndef YIMA_REPORT_INT_H
 #define YIMA_REPORT_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "yima/util/buf.h"
@@ -65,5 +66,20 @@ int report_patients(buf_t *b, ledger_txn_t *txn, const report_opts_t *o, const r
 
 /* Colour of a finding in the chart and legend ("#rrggbb"). */
 const char *report_finding_colour(enum finding f);
+
+/* Is ev a row of the evidence table (the facility's, in the period,
+ * flagged)? */
+bool report_in_evidence(const report_opts_t *o, const ledger_event_t *ev);
+
+/* Append ev's row of the evidence table: one line, the same bytes
+ * whenever the same record is shown (report_verify renders it again). */
+void report_evidence_row(buf_t *b, const ledger_event_t *ev);
+
+/* The verifiable-log section (report_log.c): the checkpoint of the
+ * snapshot, its verifier key, how to check the page, and for every
+ * evidence row (seqs first..last) its entry, index and inclusion proof.
+ * flush(arg) is called as b grows.  Returns 0 or an error. */
+int report_log_section(ledger_txn_t *txn, const report_opts_t *o, uint64_t first, uint64_t last,
+		       buf_t *b, int (*flush)(void *arg), void *arg);
 
 #endif

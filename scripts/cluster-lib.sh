@@ -10,7 +10,8 @@
 #   cl_nats_start I           start nats-server I (1..3), wait for /healthz
 #   cl_nats_kill9 I           kill -9 it
 #   cl_nats_urls              nats://127.0.0.1:PORT,... of all three
-#   cl_node_start I [ARGS]    start yimad node I on CL_DIR/nodeI, wait for /healthz
+#   cl_keys                   the cluster's patient key and log key in CL_DIR
+#   cl_node_start I [ARGS]    start yimad node I on CL_DIR/nodeI (cl_node_wait I: its /healthz)
 #   cl_node_kill9 I
 #   cl_node_url I             http://127.0.0.1:PORT
 #   cl_stop_all               SIGTERM everything started here, wait
@@ -95,12 +96,24 @@ cl_nats_kill9() {
 	rm -f "$CL_DIR/nats$1.pid"
 }
 
+# The cluster's keys, the same files on every node: the patient key, and
+# the log's signing key (an Ed25519 PEM, as `yima init` makes one).
+cl_keys() {
+	(umask 077; openssl rand -hex 32 > "$CL_DIR/patient.key")
+	rm -rf "$CL_DIR/keys"
+	"$CL_BUILD/yima" init --db "$CL_DIR/keys" >/dev/null 2>&1
+	install -m 0600 "$CL_DIR/keys/log.key" "$CL_DIR/log.key"
+	rm -rf "$CL_DIR/keys"
+}
+
 cl_node_url() { echo "http://127.0.0.1:$((CL_BASE + 30 + $1))"; }
 
 cl_node_start() {	# I [extra yimad args]
 	local i=$1; shift
 	mkdir -p "$CL_DIR/node$i"
 	[ -f "$CL_DIR/node$i/patient.key" ] || install -m 0600 "$CL_DIR/patient.key" "$CL_DIR/node$i/patient.key"
+	[ -f "$CL_DIR/node$i/log.key" ] || [ ! -f "$CL_DIR/log.key" ] ||
+		install -m 0600 "$CL_DIR/log.key" "$CL_DIR/node$i/log.key"
 	"$CL_BUILD/yimad" --db "$CL_DIR/node$i" --nats "$(cl_nats_urls)" --partitions "$CL_P" \
 		--cluster "$CL_NAME" --listen "127.0.0.1:$((CL_BASE + 30 + i))" --insecure-http --quiet "$@" \
 		>>"$CL_DIR/node$i.log" 2>&1 &

@@ -365,6 +365,9 @@ static int ledger_setup(struct server *s, char *why, size_t whylen)
 			snprintf(why + n, whylen - n, "; make one with `yima init --db %s`", s->o.db);
 		return rc;
 	}
+	/* the verifiable log exists before the first request (spec section 8) */
+	if ((rc = ledger_log_start(s->lg, s->o.log_origin, why, whylen)) < 0)
+		return rc;
 	if ((rc = ledger_txn_begin(s->lg, true, &txn)) < 0 ||
 	    (ledger_refund_window_set(txn, s->o.refund_window_days), (rc = ledger_txn_commit(txn))) < 0)
 		return yima_fail(why, whylen, rc, "%s: %s", s->o.db, yima_strerror(rc));

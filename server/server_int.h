@@ -48,6 +48,7 @@ typedef struct server_opts {
 	uint32_t refund_window_days;
 	bool quiet;			/* no per-request log lines */
 	int threads;			/* network threads, 0 = one per CPU (max 8) */
+	const char *log_origin;		/* a new log's origin (NULL: yima.<hostname>) */
 	/* a cluster node (docs/cluster.md): NULL nats = single node */
 	const char *nats;		/* URL[,URL...] */
 	unsigned partitions;
@@ -140,6 +141,7 @@ typedef struct job {
 	double started;			/* monotonic seconds */
 	/* filled by the writer */
 	bool left_out;			/* failed on its own: not in the commit */
+	request_result_t result;	/* what it did, for request_seal() */
 	int status;
 	buf_t body;
 	uint64_t verdicts[3];

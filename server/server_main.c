@@ -21,7 +21,7 @@ static const char usage[] =
 	"             [--tls-cert F --tls-key F --client-ca F] [--regulator-ca F] [--relay F]\n"
 	"             [--public-listen HOST:PORT] [--insecure-http]\n"
 	"             [--max-body BYTES] [--timeout SECONDS] [--handshake-timeout SECONDS]\n"
-	"             [--max-conns N] [--refund-window-days N]\n"
+	"             [--max-conns N] [--refund-window-days N] [--log-origin NAME]\n"
 	"             [--threads N] [--quiet] [--config FILE]\n"
 	"             [--nats URL[,URL...] --partitions P [--cluster NAME] [--serve LIST]\n"
 	"              [--cluster-workers N]]\n"
@@ -36,7 +36,9 @@ static const char usage[] =
 	"it from its first byte (default 30 s); idle connections close after it.\n"
 	"--handshake-timeout: the TLS handshake's (10 s).  --max-conns: open\n"
 	"connections (default: what the descriptor limit allows); at the cap the\n"
-	"oldest idle connection makes room.  One log line per request on stderr,\n"
+	"oldest idle connection makes room.  --log-origin: the origin of the\n"
+	"ledger's verifiable log when yimad makes it (default yima.<hostname>; set\n"
+	"once).  One log line per request on stderr,\n"
 	"one per refusal of the HTTP layer (a few a second at most).  SIGTERM\n"
 	"drains.\n"
 	"\n"
@@ -49,7 +51,7 @@ static const char usage[] =
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
        O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS, O_RELAY,
-       O_NATS, O_PARTITIONS, O_CLUSTER, O_SERVE, O_CWORKERS };
+       O_ORIGIN, O_NATS, O_PARTITIONS, O_CLUSTER, O_SERVE, O_CWORKERS };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
 	{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 	{ "max-conns", required_argument, NULL, O_MAXCONNS },
 	{ "relay", required_argument, NULL, O_RELAY },
+	{ "log-origin", required_argument, NULL, O_ORIGIN },
 	{ "nats", required_argument, NULL, O_NATS },
 	{ "partitions", required_argument, NULL, O_PARTITIONS },
 	{ "cluster", required_argument, NULL, O_CLUSTER },
@@ -125,6 +128,7 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 		break;
 	case O_INSECURE: o->insecure_http = is_true(v); break;
 	case O_QUIET: o->quiet = is_true(v); break;
+	case O_ORIGIN: o->log_origin = v; break;
 	case O_MAXBODY:
 		if (!parse_num(v, 1024, (unsigned long long)1 << 30, &n))
 			goto bad;
@@ -269,6 +273,7 @@ int server_main(int argc, char **argv)
 	if (flags.client_ca) o.client_ca = flags.client_ca;
 	if (flags.regulator_ca) o.regulator_ca = flags.regulator_ca;
 	if (flags.relay) o.relay = flags.relay;
+	if (flags.log_origin) o.log_origin = flags.log_origin;
 	if (flags.insecure_http) o.insecure_http = true;
 	if (flags.quiet) o.quiet = true;
 	if (flags.max_body) o.max_body = flags.max_body;

@@ -16,6 +16,7 @@
 
 #include "http.h"
 #include "server_int.h"
+#include "tiles.h"
 #include "wire.h"
 #include "yima/util/error.h"
 #include "yima/verifier/query.h"
@@ -406,6 +407,26 @@ static int on_healthz(struct net *n, const http_req_t *req, http_answer_t *ans)
 	return HTTP_DONE;
 }
 
+/* ---- the verifiable log's read API (tiles.c, spec section 8) ------------------------- */
+
+static int on_log(struct net *n, const http_req_t *req, http_answer_t *ans)
+{
+	log_answer_t a;
+
+	log_api_serve(n->lg, req->verb == HTTP_VERB_GET || req->verb == HTTP_VERB_HEAD, req->path,
+		      req->query, req->caller->kind, &a);
+	if (a.status != 200) {
+		http_error(ans, a.status, a.reason, "%s", a.message);
+	} else {
+		buf_put(ans->body, a.body.p, a.body.len);
+		ans->status = 200;
+		ans->content_type = a.content_type;
+		ans->cache_control = a.cache_control;
+	}
+	buf_deinit(&a.body);
+	return HTTP_DONE;
+}
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 const http_route_t server_routes[] = {
@@ -414,6 +435,9 @@ const http_route_t server_routes[] = {
 	{ "/v1/codes/", ROUTE_PREFIX | ROUTE_PUBLIC, "codes", on_code },
 	{ "/metrics", 0, "metrics", on_metrics },
 	{ "/healthz", ROUTE_PUBLIC, "healthz", on_healthz },
+	{ "/checkpoint", ROUTE_PUBLIC, "checkpoint", on_log },
+	{ "/tile/", ROUTE_PREFIX | ROUTE_PUBLIC, "tiles", on_log },
+	{ "/v1/log/", ROUTE_PREFIX | ROUTE_PUBLIC, "log_proofs", on_log },
 };
 const int routes_count = (int)(sizeof server_routes / sizeof server_routes[0]);
 

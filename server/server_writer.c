@@ -85,6 +85,7 @@ static int run_job(ledger_txn_t *txn, job_t *j)
 		return 0;
 	}
 	j->status = 200;
+	j->result = ans;
 	memcpy(j->verdicts, ans.verdicts, sizeof j->verdicts);
 	memcpy(j->findings, ans.findings, sizeof j->findings);
 	return 0;
@@ -113,6 +114,16 @@ static job_t *run_group_once(writer_t *w, job_t *list, int *err)
 				j->left_out = true;
 				return j;
 			}
+			*err = rc;
+			return NULL;
+		}
+	}
+	/* the group's checkpoint (signed once) and proofs, into the answers */
+	for (j = list; j != NULL; j = j->next) {
+		if (j->left_out || j->status != 200)
+			continue;
+		if ((rc = request_seal(txn, &j->request, &j->result, &j->body)) < 0) {
+			ledger_txn_abort(txn);
 			*err = rc;
 			return NULL;
 		}

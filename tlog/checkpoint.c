@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "yima/tlog/checkpoint.h"
 #include "yima/util/error.h"
@@ -145,4 +146,37 @@ int checkpoint_open(const note_verifier_t *v, const char *origin, const char *no
 		return yima_fail(why, whylen, YIMA_EMISMATCH, "checkpoint of log %s, "
 			"not of %s", cp->origin, origin);
 	return 0;
+}
+
+int checkpoint_check(const char *vkey, size_t vlen, const char *note, size_t len,
+	uint64_t size, const uint8_t *root, char *why, size_t whylen)
+{
+	note_verifier_t *v;
+	checkpoint_t cp;
+	int rc = note_verifier_new(vkey, vlen, &v, why, whylen);
+	if (rc < 0)
+		return rc;
+	rc = checkpoint_open(v, NULL, note, len, &cp, why, whylen);
+	note_verifier_free(v);
+	if (rc < 0)
+		return rc;
+	if (cp.size != size)
+		return yima_fail(why, whylen, YIMA_EMISMATCH, "checkpoint of size %" PRIu64
+			", the tree has %" PRIu64 " entries", cp.size, size);
+	if (root != NULL && memcmp(cp.root, root, MERKLE_HASH_SIZE) != 0)
+		return yima_fail(why, whylen, YIMA_EMISMATCH, "checkpoint root is not the "
+			"tree's root at size %" PRIu64, size);
+	return 0;
+}
+
+void checkpoint_default_origin(char out[CHECKPOINT_ORIGIN_MAX + 1])
+{
+	char host[200];
+	if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '+' || (unsigned char)*p >= 0x7f)
+			*p = '-';
+	snprintf(out, CHECKPOINT_ORIGIN_MAX + 1, "yima.%s", host);
 }

@@ -220,6 +220,21 @@ wipe:
 	return rc;
 }
 
+int note_signer_open(const char *path, const char *name, bool create, note_signer_t **out,
+	char *why, size_t whylen)
+{
+	int rc = note_signer_load(path, name, out, why, whylen);
+	if (rc != YIMA_ENOTFOUND || !create)
+		return rc;
+	if ((rc = note_signer_generate(name, out, why, whylen)) < 0)
+		return rc;
+	if ((rc = note_signer_save(*out, path, why, whylen)) < 0) {
+		note_signer_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* fsync the directory holding path, so a new file's name is durable. */
 static int note_sync_dir(const char *path)
 {

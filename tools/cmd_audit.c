@@ -29,15 +29,18 @@
 #include "yima/cluster/cluster.h"
 
 static const char usage[] =
-	"usage: yima audit --db DIR [--expect-head HEX]\n"
+	"usage: yima audit --db DIR [--expect-head HEX] [--log-key VKEY]\n"
 	"On a cluster node's directory (docs/cluster.md) every partition ledger is\n"
 	"audited, one line each (p<k> ok records=N head=HEX), and the last line is\n"
 	"  ok partitions=P records=N head=HEX   (head: SHA-256 of the partition heads)\n"
 	"Recompute the hash chain, replay the log into a scratch ledger and compare\n"
-	"every stored state and index with the replay.  On success the last line is\n"
+	"every stored state and index with the replay; recompute the Merkle tree of\n"
+	"the verifiable log from the records, check its stored hashes and that the\n"
+	"latest checkpoint is signed by the log's key for exactly that tree (and, with\n"
+	"--log-key, that the log's key is VKEY).  On success the last line is\n"
 	"  ok records=N head=HEX\n"
 	"Exit: 0 ok, 1 a check failed, the environment is corrupt or the head differs\n"
-	"from --expect-head, 2 usage or no ledger at DIR.\n";
+	"from --expect-head (the key from --log-key), 2 usage or no ledger at DIR.\n";
 
 /* What the fault handler knows: set before the audit reads anything, read
  * only by the handler (sig_atomic_t / written before it can run). */
@@ -102,7 +105,33 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 	return remove(p);
 }
 
-static int run(ledger_t *lg, const char *expect)
+/* What the audit checked of the log, on the line before the last. */
+static int log_line(ledger_t *lg, const char *want_key)
+{
+	ledger_txn_t *txn;
+	yima_slice_t vkey;
+	uint64_t size;
+	int rc = ledger_txn_begin(lg, false, &txn);
+
+	if (rc == 0 && (rc = ledger_log_size(txn, &size)) == 0)
+		rc = ledger_log_vkey(txn, &vkey);
+	if (rc == YIMA_ENOTFOUND && want_key == NULL)
+		printf("log: none yet (a ledger from before it; its next write makes it)\n");
+	else if (rc == 0 && want_key != NULL && !yima_slice_eq_cstr(vkey, want_key))
+		rc = YIMA_EMISMATCH;
+	else if (rc == 0)
+		printf("log: %" PRIu64 " entries, tree and latest checkpoint check with %.*s\n", size,
+		       (int)vkey.n, vkey.p);
+	if (txn != NULL)
+		ledger_txn_abort(txn);
+	if (rc == YIMA_EMISMATCH || (rc == YIMA_ENOTFOUND && want_key != NULL)) {
+		printf("FAILED: the log's key is not %s\n", want_key);
+		return EXIT_FOUND;
+	}
+	return rc < 0 && rc != YIMA_ENOTFOUND ? tool_usage_error("audit", "%s", yima_strerror(rc)) : EXIT_OK;
+}
+
+static int run(ledger_t *lg, const char *expect, const char *want_key)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], why[512], head[2 * LEDGER_HASH_LEN + 1];
@@ -129,6 +158,8 @@ static int run(ledger_t *lg, const char *expect)
 		       head, expect);
 		return EXIT_FOUND;
 	}
+	if ((rc = log_line(lg, want_key)) != EXIT_OK)
+		return rc;
 	printf("ok records=%" PRIu64 " head=%s\n", res.records, head);
 	return EXIT_OK;
 }
@@ -171,8 +202,9 @@ static int run_node(const char *db, const char *expect)
 int cmd_audit(int argc, char **argv)
 {
 	static const opt_cmd_t cmd = { "audit", usage, 0, 0, NULL };
-	const char *db = NULL, *expect = NULL;
-	const opt_t opts[] = { OPT_TEXT("db", &db), OPT_TEXT("expect-head", &expect), OPT_END };
+	const char *db = NULL, *expect = NULL, *want_key = NULL;
+	const opt_t opts[] = { OPT_TEXT("db", &db), OPT_TEXT("expect-head", &expect),
+			       OPT_TEXT("log-key", &want_key), OPT_END };
 	char why[512];
 	ledger_t *lg;
 	int first, rc;
@@ -202,7 +234,7 @@ int cmd_audit(int argc, char **argv)
 		fprintf(stderr, "yima audit: FAILED: %s\n", why);
 		return EXIT_FOUND;	/* the directory exists: its environment is corrupt */
 	}
-	rc = run(lg, expect);
+	rc = run(lg, expect, want_key);
 	ledger_close(lg);
 	return rc;
 }

@@ -16,10 +16,13 @@
 #include "yima/util/error.h"
 #include "yima/client/receipt.h"
 #include "yima/client/claim_file.h"
+#include "yima/client/logcheck.h"
+#include "yima/client/spool.h"
 
 static const char usage[] =
 	"usage: yima settle --server URL [--cert FILE --key FILE] [--ca FILE] [--dry-run]\n"
-	"                   [--json] [--timeout SECONDS] CLAIM.csv|-\n"
+	"                   [--json] [--timeout SECONDS] [--state DIR] [--log-key VKEY]\n"
+	"                   CLAIM.csv|-\n"
 	"Send one settlement claim to yimad (POST /v1/settle) and print its verdict:\n"
 	"the settlement's verdict, then per code its verdict, findings and ledger\n"
 	"record, and the receipt (records and chain hash).  CLAIM is a CSV with the\n"
@@ -28,9 +31,17 @@ static const char usage[] =
 	"rows with the same drug form one item; units empty or 0 = the whole pack.\n"
 	"  --dry-run   verify only: nothing is recorded\n"
 	"  --json      print the verdict as one JSON object\n"
+	"  --state DIR where the server's log key and latest checkpoint are kept\n"
+	"              (default $XDG_STATE_HOME/yima or ~/.local/state/yima)\n"
+	"  --log-key VKEY  the server's log key (`yima log vkey` there); without it the\n"
+	"              kept one, or the server's own on first contact\n"
+	"A verdict carries the server's signed log checkpoint and each record's\n"
+	"inclusion proof: the checkpoint must verify with the key and extend the one\n"
+	"kept (a consistency proof from the server), and every proof must hold.\n"
 	"A 503 answer (a cluster's busy or late answer) is retried a few times over\n"
-	"about 1.5 s.  Exit: 0 accepted or warned, 1 rejected or 409 conflict (another claim was\n"
-	"accepted under this settlement id), 2 usage, bad claim file, server\n"
+	"about 1.5 s.  Exit: 0 accepted or warned, 1 rejected, 409 conflict (another claim was\n"
+	"accepted under this settlement id), or a log that does not check (the server\n"
+	"rewrote its history: both checkpoints named), 2 usage, bad claim file, server\n"
 	"unreachable, TLS configuration error or any other error answer.\n";
 
 static void print_person(const Yima__V1__ClaimVerdict *v, const settle_claim_t *c)
@@ -66,7 +77,33 @@ static void print_person(const Yima__V1__ClaimVerdict *v, const settle_claim_t *
 	}
 }
 
-static int print_verdict(const client_reply_t *rep, const settle_claim_t *c, bool json)
+struct settle_log {
+	const char *state, *vkey;
+	logcheck_t *lc;
+	client_t *cl;
+};
+
+/* The verdict's checkpoint and proofs against what this client saw of the
+ * server's log before.  Returns 0 to go on, or an exit code. */
+static int check_log(struct settle_log *sl, const Yima__V1__ClaimVerdict *v)
+{
+	char why[1400];
+	int rc = logcheck_claim(sl->lc, sl->cl, v, why, sizeof why);
+
+	if (logcheck_pinned_now(sl->lc) != NULL)
+		fprintf(stderr, "settle: trusting the log key %s from now on (first contact; compare it "
+			"with `yima log vkey` at the server)\n", logcheck_pinned_now(sl->lc));
+	if (rc == 0 || rc == YIMA_ENOTFOUND)
+		return 0;
+	if (rc == YIMA_EMISMATCH) {
+		fprintf(stderr, "yima settle: THE SERVER'S LOG DOES NOT CHECK: %s\n", why);
+		return EXIT_FOUND;
+	}
+	return tool_usage_error("settle", "checking the server's log: %s", why);
+}
+
+static int print_verdict(const client_reply_t *rep, const settle_claim_t *c, bool json,
+			 struct settle_log *sl)
 {
 	Yima__V1__ClaimVerdict *v = yima__v1__claim_verdict__unpack(NULL, rep->len, rep->body);
 	enum verdict x;
@@ -77,6 +114,10 @@ static int print_verdict(const client_reply_t *rep, const settle_claim_t *c, boo
 		if (v != NULL)
 			yima__v1__claim_verdict__free_unpacked(v, NULL);
 		return tool_usage_error("settle", "the server's verdict does not decode");
+	}
+	if ((rc = check_log(sl, v)) != 0) {
+		yima__v1__claim_verdict__free_unpacked(v, NULL);
+		return rc;
 	}
 	if (json) {
 		buf_t b;
@@ -95,7 +136,7 @@ static int print_verdict(const client_reply_t *rep, const settle_claim_t *c, boo
 	return rc;
 }
 
-static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
+static int settle(const client_opts_t *co, settle_claim_t *c, bool json, struct settle_log *sl)
 {
 	client_t *cl;
 	client_reply_t rep;
@@ -105,6 +146,11 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
 
 	if ((rc = client_new(co, &cl, why, sizeof why)) < 0)
 		return tool_usage_error("settle", "%s", why);
+	if ((rc = logcheck_open(sl->state, co->url, sl->vkey, &sl->lc, why, sizeof why)) < 0) {
+		client_free(cl);
+		return tool_usage_error("settle", "%s", why);
+	}
+	sl->cl = cl;
 	size_t n = yima__v1__claim__get_packed_size(&c->msg);
 	if ((body = malloc(n ? n : 1)) == NULL) {
 		client_free(cl);
@@ -123,11 +169,13 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
 		usleep(wait_ms * 1000);
 	}
 	free(body);
-	client_free(cl);
-	if (rc < 0)
+	if (rc < 0) {
+		client_free(cl);
+		logcheck_free(sl->lc);
 		return tool_usage_error("settle", "%s", why);
+	}
 	if (rep.status == 200) {
-		rc = print_verdict(&rep, c, json);
+		rc = print_verdict(&rep, c, json, sl);
 	} else {
 		client_reply_error(&rep, why, sizeof why);
 		if (rep.status == 409) {
@@ -139,6 +187,8 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json)
 		}
 	}
 	client_reply_deinit(&rep);
+	client_free(cl);
+	logcheck_free(sl->lc);
 	return rc;
 }
 
@@ -147,10 +197,14 @@ int cmd_settle(int argc, char **argv)
 	static const opt_cmd_t cmd = { "settle", usage, 1, 1, "one CLAIM file or -" };
 	client_opts_t co = { 0 };
 	bool dry_run = false, json = false;
+	struct settle_log sl = { 0 };
+	char state[4096];
 	const opt_t opts[] = {
 		OPT_CLIENT(&co),
 		OPT_BOOL("dry-run", &dry_run),
 		OPT_BOOL("json", &json),
+		OPT_TEXT("state", &sl.state),
+		OPT_TEXT("log-key", &sl.vkey),
 		OPT_END,
 	};
 	settle_claim_t *c;
@@ -161,6 +215,14 @@ int cmd_settle(int argc, char **argv)
 		return rc;
 	if (co.url == NULL)
 		return tool_usage_error("settle", "--server URL is required");
+	if (sl.state == NULL) {
+		/* beside the default spool: $XDG_STATE_HOME/yima */
+		char *slash;
+		if (spool_default_dir(state, sizeof state) < 0 || (slash = strrchr(state, '/')) == NULL)
+			return tool_usage_error("settle", "no --state DIR and no $XDG_STATE_HOME or $HOME");
+		*slash = '\0';
+		sl.state = state;
+	}
 	const char *path = argv[first];
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (fp == NULL)
@@ -171,7 +233,7 @@ int cmd_settle(int argc, char **argv)
 	if (rc < 0)
 		return tool_usage_error("settle", "%s", why);
 	c->msg.dry_run = dry_run;
-	rc = settle(&co, c, json);
+	rc = settle(&co, c, json, &sl);
 	settle_claim_free(c);
 	return rc;
 }

@@ -17,7 +17,7 @@
 static const char usage[] =
 	"usage: yima upload --server URL [--cert FILE --key FILE] [--ca FILE] [--spool DIR]\n"
 	"                   [--retry-for SECONDS] [--batch ROWS] [--timeout SECONDS]\n"
-	"                   [--out FILE] FILE.csv|-\n"
+	"                   [--log-key VKEY] [--out FILE] FILE.csv|-\n"
 	"       yima upload --flush --server URL [...] [--spool DIR]\n"
 	"       yima upload --status [--spool DIR]\n"
 	"       yima upload --drop BATCH_ID [--spool DIR]\n"
@@ -35,12 +35,19 @@ static const char usage[] =
 	"  --cert, --key   the facility's client certificate and key (PEM)\n"
 	"  --ca FILE       CA certificates that sign the server's (default: system)\n"
 	"  --out FILE      one JSON line per event, as `yima ingest` prints them\n"
+	"  --log-key VKEY  the server's log key (`yima log vkey` there); without it the\n"
+	"                  key kept in the spool, or the server's own on first contact\n"
+	"Every receipt carries the server's signed log checkpoint: it must verify with\n"
+	"the key and extend the one kept in the spool (DIR/log-HOST_PORT.state) by a\n"
+	"consistency proof from the server; one that does not (a rewritten history)\n"
+	"stops the upload with both checkpoints named (exit 1).\n"
 	"  --flush         send what waits in the spool, read no input\n"
 	"  --status        print what waits in the spool\n"
 	"  --drop ID       remove a waiting batch that the server refuses\n"
 	"Summary (batches, events, verdicts, findings) on stderr.\n"
 	"Exit: 0 everything delivered (whatever the verdicts), 1 the server refused a\n"
-	"batch (4xx other than 408/429: it and the batches after it stay in the spool),\n"
+	"batch (4xx other than 408/429: it and the batches after it stay in the spool)\n"
+	"or its log is not consistent with what it showed before,\n"
 	"2 usage, unreadable input, bad header, TLS configuration or system error, 3 gave\n"
 	"up or interrupted:\n"
 	"the spool keeps what was not delivered (send it with --flush).\n";
@@ -140,6 +147,10 @@ static int report_end(const upload_stats_t *st, const char *dir, const char *ser
 	case UPLOAD_INTERRUPTED:
 		fprintf(stderr, "yima upload: interrupted; %s\n", waits);
 		return EXIT_GAVE_UP;
+	case UPLOAD_LOG_FORKED:
+		fprintf(stderr, "yima upload: THE SERVER'S LOG IS NOT WHAT IT WAS: %s\n", st->problem);
+		fprintf(stderr, "yima upload: nothing more was sent to %s; %s\n", server, waits);
+		return EXIT_FOUND;
 	}
 	return EXIT_USAGE;
 }
@@ -200,10 +211,11 @@ static int do_drop(const char *dir, const char *id)
 	return EXIT_OK;
 }
 
-static int do_upload(const char *dir, const client_opts_t *co, upload_opts_t *o)
+static int do_upload(const char *dir, const client_opts_t *co, upload_opts_t *o, const char *logkey)
 {
 	spool_t *sp;
 	client_t *cl;
+	logcheck_t *lc;
 	upload_stats_t st;
 	struct progress prog = { isatty(STDERR_FILENO), { 0, 0 } };
 	char why[1024];
@@ -211,10 +223,14 @@ static int do_upload(const char *dir, const client_opts_t *co, upload_opts_t *o)
 
 	if ((rc = client_new(co, &cl, why, sizeof why)) < 0)
 		return tool_usage_error("upload", "%s", why);
-	if ((rc = spool_open(dir, 0, &sp, why, sizeof why)) < 0) {
+	if ((rc = spool_open(dir, 0, &sp, why, sizeof why)) < 0 ||
+	    (rc = logcheck_open(dir, co->url, logkey, &lc, why, sizeof why)) < 0) {
+		if (rc != 0 && sp != NULL)
+			spool_close(sp);
 		client_free(cl);
 		return tool_usage_error("upload", "%s", why);
 	}
+	o->log = lc;
 	signals_setup();
 	stop_flag = 0;
 	o->stop = &stop_flag;
@@ -222,6 +238,10 @@ static int do_upload(const char *dir, const client_opts_t *co, upload_opts_t *o)
 	o->progress = show_progress;
 	o->progress_arg = &prog;
 	rc = upload_run(sp, cl, o, &st, why, sizeof why);
+	if (logcheck_pinned_now(lc) != NULL)
+		fprintf(stderr, "upload: trusting the log key %s of %s from now on (first contact; compare "
+			"it with `yima log vkey` at the server)\n", logcheck_pinned_now(lc), co->url);
+	logcheck_free(lc);
 	spool_close(sp);
 	client_free(cl);
 	if (prog.on)
@@ -242,7 +262,7 @@ int cmd_upload(int argc, char **argv)
 	static const opt_cmd_t cmd = { "upload", usage, 0, 1, NULL };
 	client_opts_t co = { 0 };
 	upload_opts_t o;
-	const char *dir = NULL, *out = NULL, *drop = NULL;
+	const char *dir = NULL, *out = NULL, *drop = NULL, *logkey = NULL;
 	bool flush = false, status = false;
 	char defdir[4096];
 	int first, rc;
@@ -258,6 +278,7 @@ int cmd_upload(int argc, char **argv)
 		OPT_BOOL("flush", &flush),
 		OPT_BOOL("status", &status),
 		OPT_TEXT("drop", &drop),
+		OPT_TEXT("log-key", &logkey),
 		OPT_END,
 	};
 	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
@@ -283,7 +304,7 @@ int cmd_upload(int argc, char **argv)
 	o.path = takes_file ? argv[first] : NULL;
 	if (out != NULL && (o.out = fopen(out, "w")) == NULL)
 		return tool_usage_error("upload", "%s: cannot write", out);
-	rc = do_upload(dir, &co, &o);
+	rc = do_upload(dir, &co, &o, logkey);
 	if (o.out != NULL && fclose(o.out) != 0 && rc != EXIT_USAGE)
 		return tool_usage_error("upload", "%s: write failed", out);
 	return rc;

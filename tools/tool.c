@@ -23,8 +23,13 @@ ledger_t *tool_open_ledger(const char *cmd, const tool_db_t *db, enum tool_acces
 		tool_usage_error(cmd, "--db DIR is required");
 		return NULL;
 	}
-	if ((rc = ledger_open(db->dir, flags, &lg, why, sizeof why)) == 0)
-		return lg;
+	if ((rc = ledger_open(db->dir, flags, &lg, why, sizeof why)) == 0) {
+		if (access == TOOL_READ || ledger_log_start(lg, db->log_origin, why, sizeof why) == 0)
+			return lg;
+		ledger_close(lg);
+		tool_usage_error(cmd, "%s", why);
+		return NULL;
+	}
 	if (rc == YIMA_ENOTFOUND && access == TOOL_WRITE)
 		tool_usage_error(cmd, "%s; make one with `yima init --db %s` (or add --create)", why,
 				 db->dir);

@@ -17,10 +17,12 @@
 typedef struct tool_db {
 	const char *dir;
 	bool create;
+	const char *log_origin;	/* the log's origin, for a new log */
 } tool_db_t;
 
 #define OPT_DB(d) OPT_TEXT("db", &(d)->dir)
-#define OPT_CREATE(d) OPT_BOOL("create", &(d)->create)
+/* --create, and --log-origin NAME for the log of a ledger made then */
+#define OPT_CREATE(d) OPT_BOOL("create", &(d)->create), OPT_TEXT("log-origin", &(d)->log_origin)
 
 /* How to reach yimad (settle, upload): --server, --cert, --key, --ca and
  * --timeout into a client_opts_t. */
@@ -35,7 +37,9 @@ enum tool_access {
 };
 
 /* Open the ledger or print "yima CMD: reason" (with how to make one when
- * there is none) and return NULL. */
+ * there is none) and return NULL.  TOOL_WRITE also makes sure the ledger
+ * has its verifiable log (spec section 8: a new or older ledger gets it
+ * now, with --log-origin or yima.<hostname>). */
 ledger_t *tool_open_ledger(const char *cmd, const tool_db_t *db, enum tool_access access);
 
 /* Parse a decimal in [min, max]; false if it is not one. */

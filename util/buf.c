@@ -1,12 +1,14 @@
 /*
  * buf.c - growable byte buffer and bounds-checked reader (see buf.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "yima/util/buf.h"
+#include "yima/util/error.h"
 
 void buf_init(buf_t *b)
 {
@@ -218,4 +220,30 @@ const char *rd_str16(rd_t *r, size_t *n)
 	if (p == NULL)
 		*n = 0;
 	return (const char *)p;
+}
+
+int buf_read_file(buf_t *b, const char *path, size_t max, char *why, size_t whylen)
+{
+	bool std = strcmp(path, "-") == 0;
+	FILE *fp = std ? stdin : fopen(path, "rb");
+	size_t start = b->len, got;
+	int rc = 0;
+
+	if (fp == NULL)
+		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+	do {
+		if (!buf_reserve(b, 65536)) {
+			rc = yima_fail(why, whylen, YIMA_ENOMEM, "%s: out of memory", path);
+			break;
+		}
+		got = fread(b->p + b->len, 1, 65536, fp);
+		b->len += got;
+		if (b->len - start > max)
+			rc = yima_fail(why, whylen, YIMA_ETOOBIG, "%s: over %zu bytes", path, max);
+	} while (rc == 0 && got > 0);
+	if (rc == 0 && ferror(fp))
+		rc = yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
+	if (!std)
+		fclose(fp);
+	return rc;
 }

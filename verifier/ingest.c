@@ -164,7 +164,8 @@ static void input_close(struct input *in)
 void ingest_json_line(buf_t *b, uint64_t line, const verify_input_t *in,
 		      const verify_result_t *res)
 {
-	buf_printf(b, "{\"line\":%llu,\"code\":", (unsigned long long)line);
+	buf_printf(b, "{\"line\":%llu,\"index\":%llu,\"code\":", (unsigned long long)line,
+		   (unsigned long long)res->index);
 	yima_slice_t code = verify_input_code(in);
 	json_str(b, code.p ? code.p : "", code.n);
 	buf_printf(b, ",\"verdict\":\"%s\",\"findings\":", verdict_name(res->verdict));

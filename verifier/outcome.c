@@ -36,6 +36,8 @@ int outcome_from_records(ledger_txn_t *txn, uint64_t first, uint64_t count, outc
 		if ((rc = ledger_event_get(txn, first + i, &e)) < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
 		c->r.seq = first + i;
+		if ((rc = ledger_event_index(txn, first + i, &c->r.index)) < 0)
+			return rc;
 		c->r.verdict = e.verdict;
 		c->r.findings = e.findings;
 		memcpy(c->r.hash, e.hash, LEDGER_HASH_LEN);

@@ -33,6 +33,9 @@ static int history_load(ledger_txn_t *txn, const code_state_t *st, struct histor
 		int rc = ledger_event_get(txn, seq, &h->ev[i]);
 		if (rc < 0)
 			return rc == YIMA_ENOTFOUND ? YIMA_ECORRUPT : rc;
+		h->ev[i].seq = seq;
+		if ((rc = ledger_event_index(txn, seq, &h->ev[i].index)) < 0)
+			return rc;
 		seq = h->ev[i].prev_code_seq;
 	}
 	h->n = n;
@@ -57,7 +60,8 @@ static void json_event(buf_t *b, const ledger_event_t *e)
 	char t[48];
 
 	yima_time_format(&e->time, t, sizeof t);
-	buf_printf(b, "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"facility\":", e->seq, t);
+	buf_printf(b, "{\"seq\":%" PRIu64 ",\"index\":%" PRIu64 ",\"time\":\"%s\",\"facility\":", e->seq,
+		   e->index, t);
 	json_str(b, e->facility.p, e->facility.n);
 	buf_printf(b, ",\"type\":\"%s\",\"units\":", event_type_name(e->type));
 	if (has_units(e))

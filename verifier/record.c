@@ -93,6 +93,7 @@ int verify_input_seal(ledger_txn_t *txn, verify_input_t *in, buf_t *raw)
 static void result_from(const ledger_event_t *rec, verify_result_t *out)
 {
 	out->seq = rec->seq;
+	out->index = rec->index;
 	out->verdict = rec->verdict;
 	out->findings = rec->findings;
 	memcpy(out->hash, rec->hash, LEDGER_HASH_LEN);

@@ -434,16 +434,18 @@ int view_state_load(view_t *v, char *why, size_t whylen)
 
 /* ---- open, close, waiting ----------------------------------------------------------- */
 
-/* The partition ledger gets the cluster's patient key before it is made,
- * so every node keys (and a rebuilt one checks) alike. */
-static int copy_key(const char *from, const char *dir, char *why, size_t whylen)
+/* The partition ledger gets the node's key file `name` (the cluster's
+ * patient key; the log's signing key) before it is made, so every node
+ * keys and signs alike.  A missing optional one is left to the ledger. */
+static int copy_key(const char *from, const char *dir, const char *name, bool optional, char *why,
+		    size_t whylen)
 {
-	char path[4096], buf[128];
+	char path[4096], buf[512];
 	int in, out;
 	ssize_t n;
 
-	snprintf(path, sizeof path, "%s/patient.key", dir);
-	if (access(path, F_OK) == 0)
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (access(path, F_OK) == 0 || (optional && access(from, F_OK) != 0))
 		return 0;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", dir, strerror(errno));
@@ -451,8 +453,8 @@ static int copy_key(const char *from, const char *dir, char *why, size_t whylen)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", from, strerror(errno));
 	n = read(in, buf, sizeof buf);
 	close(in);
-	if (n < 64)
-		return yima_fail(why, whylen, YIMA_ECORRUPT, "%s: not a patient key", from);
+	if (n < 32 || n == (ssize_t)sizeof buf)
+		return yima_fail(why, whylen, YIMA_ECORRUPT, "%s: not a key file", from);
 	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return yima_fail(why, whylen, YIMA_EIO, "%s: %s", path, strerror(errno));
 	bool ok = write(out, buf, (size_t)n) == n && fsync(out) == 0;
@@ -479,14 +481,20 @@ int view_open(struct cluster_node *node, unsigned k, const char *dir, view_t **o
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	snprintf(key, sizeof key, "%s/patient.key", node->dir);
-	if ((rc = copy_key(key, dir, why, whylen)) < 0)
+	if ((rc = copy_key(key, dir, "patient.key", false, why, whylen)) < 0)
+		goto fail;
+	snprintf(key, sizeof key, "%s/log.key", node->dir);
+	if ((rc = copy_key(key, dir, "log.key", true, why, whylen)) < 0)
 		goto fail;
 	/* A view needs no flush per commit: the stream holds what it applied,
 	 * and a view that lost its last commits re-applies them (docs/cluster.md). */
 	if ((rc = ledger_open(dir, LEDGER_CREATE | LEDGER_SMALL_COMMITS | LEDGER_NOSYNC, &v->lg, why,
 			      whylen)) < 0)
 		goto fail;
-	if ((rc = view_state_load(v, why, whylen)) < 0)
+	/* each partition its own log, named alike on every node */
+	snprintf(key, sizeof key, "%s.yima-cluster/p%u", node->name, k);
+	if ((rc = ledger_log_start(v->lg, key, why, whylen)) < 0 ||
+	    (rc = view_state_load(v, why, whylen)) < 0)
 		goto fail;
 	*out = v;
 	return 0;

@@ -56,6 +56,7 @@ typedef struct http_answer {
 	const char *content_type;	/* static storage */
 	buf_t *body;
 	const char *facility;		/* for the request log: who acted, or NULL */
+	const char *cache_control;	/* a Cache-Control header (static), or NULL */
 } http_answer_t;
 
 enum { HTTP_DONE = 0, HTTP_LATER = 1 };

@@ -406,6 +406,11 @@ void http_conn_put_answer(http_conn_t *c, int status, const char *ctype, const v
 	put_str(o, date_header(c->n));
 	put_str(o, "Content-Type: ");
 	put_str(o, ctype);
+	if (c->cache_control != NULL) {
+		put_str(o, "\r\nCache-Control: ");
+		put_str(o, c->cache_control);
+		c->cache_control = NULL;
+	}
 	put_str(o, "\r\nContent-Length: ");
 	put_uint(o, n);
 	put_str(o, c->close_after ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");

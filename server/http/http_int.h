@@ -79,6 +79,7 @@ typedef struct http_conn {
 	int verb;
 	double started;
 	bool head;			/* HEAD: no body in the answer */
+	const char *cache_control;	/* of the answer being written, or NULL */
 } http_conn_t;
 
 /* http_request.c: the parser's callbacks, and turning a parsed request

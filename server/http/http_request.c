@@ -297,6 +297,7 @@ int http_request_dispatch(http_conn_t *c)
 			return HTTP_LATER;
 		}
 	}
+	c->cache_control = ans.status == 200 ? ans.cache_control : NULL;
 	http_conn_finish(c, ans.status, ans.content_type, c->ans.p, c->ans.len, ans.facility);
 	return HTTP_DONE;
 }

@@ -3,7 +3,9 @@
  * request.h): the path a batch or claim takes from the network thread to
  * the verifier and back into an answer.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "request.h"
@@ -98,6 +100,8 @@ int request_run(ledger_txn_t *txn, request_t *r, buf_t *out, request_result_t *r
 	if ((rc = run_outcome(txn, r, &o)) < 0)
 		goto free_outcome;
 	res->status = o.status;
+	res->first_seq = o.first_seq;
+	res->count = o.n;
 	if (o.status == OUTCOME_CONFLICT)
 		goto free_outcome;
 	if (o.status == OUTCOME_RECORDED && !r->dry_run)
@@ -151,5 +155,79 @@ int request_run_cluster(cluster_node_t *node, request_t *r, buf_t *out, request_
 		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, &o, out);
 free_outcome:
 	outcome_deinit(&o);
+	return rc;
+}
+
+/* Record seq's entry and inclusion proof in the tree of size entries. */
+static int proof_of(ledger_txn_t *txn, uint64_t seq, uint64_t size, wire_arena_t *a,
+		    Yima__V1__InclusionProof *p)
+{
+	uint8_t (*h)[LEDGER_HASH_LEN] = wire_arena_alloc(a, LEDGER_PROOF_MAX * LEDGER_HASH_LEN);
+	ProtobufCBinaryData *hp = wire_arena_alloc(a, LEDGER_PROOF_MAX * sizeof *hp);
+	yima_slice_t entry;
+	size_t n;
+	char why[256];
+	int rc;
+
+	yima__v1__inclusion_proof__init(p);
+	if (h == NULL || hp == NULL)
+		return YIMA_ENOMEM;
+	if ((rc = ledger_event_index(txn, seq, &p->index)) < 0 ||
+	    (rc = ledger_entry_get(txn, p->index, &entry, NULL)) < 0 ||
+	    (rc = ledger_log_prove(txn, false, p->index, size, h, &n, why, sizeof why)) < 0)
+		return rc;
+	p->size = size;
+	p->entry.data = (uint8_t *)entry.p;
+	p->entry.len = entry.n;
+	for (size_t i = 0; i < n; i++)
+		hp[i] = (ProtobufCBinaryData){ LEDGER_HASH_LEN, h[i] };
+	p->hashes = hp;
+	p->n_hashes = n;
+	return 0;
+}
+
+static int seal_claim(ledger_txn_t *txn, const request_result_t *res, char *cp, buf_t *out)
+{
+	Yima__V1__ClaimVerdict m = YIMA__V1__CLAIM_VERDICT__INIT;
+	wire_arena_t a = { NULL };
+	uint64_t size;
+	int rc = ledger_log_size(txn, &size);
+
+	m.checkpoint = cp;
+	m.n_proofs = res->first_seq ? res->count : 0;
+	m.proofs = wire_arena_alloc(&a, (m.n_proofs ? m.n_proofs : 1) * sizeof *m.proofs);
+	Yima__V1__InclusionProof *p = wire_arena_alloc(&a, (m.n_proofs ? m.n_proofs : 1) * sizeof *p);
+	if (m.proofs == NULL || p == NULL)
+		rc = YIMA_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < m.n_proofs; i++) {
+		m.proofs[i] = &p[i];
+		rc = proof_of(txn, res->first_seq + i, size, &a, &p[i]);
+	}
+	if (rc == 0)
+		rc = wire_pack_append(&m.base, out);
+	wire_arena_free(&a);
+	return rc;
+}
+
+int request_seal(ledger_txn_t *txn, const request_t *r, const request_result_t *res, buf_t *out)
+{
+	yima_slice_t note;
+	char *cp;
+	int rc;
+
+	if (res->status == OUTCOME_CONFLICT || r->dry_run)
+		return 0;
+	if ((rc = ledger_log_checkpoint(txn, &note)) < 0)
+		return rc;
+	if ((cp = strndup(note.p, note.n)) == NULL)
+		return YIMA_ENOMEM;
+	if (r->kind == REQUEST_CLAIM) {
+		rc = seal_claim(txn, res, cp, out);
+	} else {
+		Yima__V1__BatchReceipt m = YIMA__V1__BATCH_RECEIPT__INIT;
+		m.checkpoint = cp;
+		rc = wire_pack_append(&m.base, out);
+	}
+	free(cp);
 	return rc;
 }

@@ -50,6 +50,7 @@ typedef struct request_result {
 	enum outcome_status status;
 	uint64_t verdicts[3];		/* of records made now (not retries, */
 	uint64_t findings[F_COUNT];	/* not dry runs), by verdict / finding */
+	uint64_t first_seq, count;	/* the event records it answers for */
 } request_result_t;
 
 /* Run r through a cluster node (yimad --nats): published to the partition
@@ -64,5 +65,15 @@ int request_run_cluster(struct cluster_node *node, request_t *r, struct buf *out
  * answer into out.  A conflict (res->status OUTCOME_CONFLICT) packs
  * nothing.  Returns 0 or an error (out is then incomplete). */
 int request_run(ledger_txn_t *txn, request_t *r, struct buf *out, request_result_t *res);
+
+/*
+ * After every request of a group ran, in the same write transaction: the
+ * signed checkpoint that will cover their records (signed once for the
+ * group, stored at commit) and, for a claim, each record's inclusion
+ * proof in it, appended to r's packed answer out as further fields of the
+ * same message (protobuf merges concatenated messages).  Nothing for a
+ * dry run or a conflict.  Returns 0 or an error.
+ */
+int request_seal(ledger_txn_t *txn, const request_t *r, const request_result_t *res, struct buf *out);
 
 #endif

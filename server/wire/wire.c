@@ -316,6 +316,11 @@ static int pack(const ProtobufCMessage *m, buf_t *out)
 	return 0;
 }
 
+int wire_pack_append(const ProtobufCMessage *m, buf_t *out)
+{
+	return pack(m, out);
+}
+
 static int verdicts_wire(wire_arena_t *a, const outcome_t *o, size_t *n,
 			 Yima__V1__EventVerdict ***out)
 {
@@ -328,6 +333,7 @@ static int verdicts_wire(wire_arena_t *a, const outcome_t *o, size_t *n,
 		const outcome_code_t *c = &o->codes[i];
 		yima__v1__event_verdict__init(&v[i]);
 		v[i].seq = c->r.seq;
+		v[i].index = c->r.index;
 		v[i].verdict = verdict_wire(c->r.verdict);
 		if ((v[i].code = arena_str(a, c->code)) == NULL ||
 		    (v[i].reason = arena_str(a, c->reason)) == NULL ||
@@ -424,6 +430,7 @@ int wire_pack_history(const query_t *q, buf_t *out)
 		const ledger_event_t *e = &q->h.ev[i];
 		yima__v1__history_entry__init(&h[i]);
 		h[i].seq = e->seq;
+		h[i].index = e->index;
 		yima_time_format(&e->time, times[i], sizeof times[i]);
 		h[i].time = times[i];
 		h[i].type = (char *)(event_type_name(e->type) ? event_type_name(e->type) : "");

@@ -50,6 +50,9 @@ size_t wire_claim_ncodes(const Yima__V1__Claim *c);
 int wire_pack_batch_receipt(const char *batch_id, const outcome_t *o, struct buf *out);
 int wire_pack_claim_verdict(const char *settlement, bool dry_run, const outcome_t *o,
 			    struct buf *out);
+/* Append m packed to out (an answer packed before it gets more fields:
+ * protobuf merges concatenated messages).  Returns 0 or YIMA_ENOMEM. */
+int wire_pack_append(const ProtobufCMessage *m, struct buf *out);
 int wire_pack_error(unsigned status, const char *reason, const char *message, struct buf *out);
 
 /* GET /v1/codes/{code}: the full view, and the public one. */

@@ -222,6 +222,8 @@ Test(settle, verdict_json)
 	r.chain_hash.data = hash;
 	r.chain_hash.len = 2;
 	r.replayed = 1;
+	a.index = 52;
+	b2.index = 53;
 	Yima__V1__ClaimVerdict v = YIMA__V1__CLAIM_VERDICT__INIT;
 	v.settlement = "ST1";
 	v.verdict = YIMA__V1__VERDICT__REJECT;
@@ -235,8 +237,8 @@ Test(settle, verdict_json)
 	buf_putc(&b, '\0');
 	cr_assert_str_eq((char *)b.p,
 			 "{\"settlement\":\"ST1\",\"verdict\":\"reject\",\"dry_run\":false,\"codes\":["
-			 "{\"code\":\"C\\\"1\",\"verdict\":\"reject\",\"findings\":[\"SUBSTITUTED\",\"REUSED\"],\"seq\":41},"
-			 "{\"code\":\"C2\",\"verdict\":\"warn\",\"findings\":[\"SOMETHING_NEW\"],\"seq\":42,\"reason\":\"why\"}],"
+			 "{\"code\":\"C\\\"1\",\"verdict\":\"reject\",\"findings\":[\"SUBSTITUTED\",\"REUSED\"],\"seq\":41,\"index\":52},"
+			 "{\"code\":\"C2\",\"verdict\":\"warn\",\"findings\":[\"SOMETHING_NEW\"],\"seq\":42,\"index\":53,\"reason\":\"why\"}],"
 			 "\"receipt\":{\"first_seq\":41,\"last_seq\":42,\"chain_hash\":\"abab\",\"replayed\":true}}\n");
 	buf_reset(&b);
 	v.receipt = NULL;

@@ -11,8 +11,10 @@
 #      while they run: no claim half-applied, none left holding codes
 #      (yimad_cluster_undecided 0 everywhere), none recorded twice, every
 #      accepted claim's codes applied once.
-#   3. A node directory rebuilt from the streams audits to the same line;
-#      a node of another P is refused.
+#   3. Every partition's signed checkpoint is byte-identical on every node
+#      (one log key, one origin); a node directory rebuilt from the streams
+#      audits to the same line and signs the same checkpoints; a node of
+#      another P is refused.
 # Skipped (77) only when nats-server cannot be installed.
 #   test_cluster.sh BUILD_DIR SOURCE_DIR [ROUNDS]
 set -euo pipefail
@@ -33,7 +35,7 @@ say() { echo "[$(date +%T)] $*"; }
 cl_init
 for i in 1 2 3; do cl_nats_start $i; done
 cl_nats_wait 1 2 3
-(umask 077; openssl rand -hex 32 > "$CL_DIR/patient.key")
+cl_keys
 for i in 1 2 3; do cl_node_start $i; done
 cl_node_wait 1 2 3
 nats=$(cl_nats_urls)
@@ -158,11 +160,20 @@ for i in 1 2 3; do
 	echo "$line" > "$t/audit$i"
 done
 cmp -s "$t/audit1" "$t/audit2" && cmp -s "$t/audit1" "$t/audit3" || fail "nodes differ"
+# every partition's log the same on every node: one key, one origin, the
+# same records: the same signed checkpoint
+for k in 0 1 2 3; do
+	for i in 1 2 3; do "$y" log checkpoint --db "$CL_DIR/node$i/p00$k" > "$t/cp$i"; done
+	cmp -s "$t/cp1" "$t/cp2" && cmp -s "$t/cp1" "$t/cp3" || fail "p$k: the nodes' checkpoints differ"
+done
+head -1 "$t/cp1" | grep -q "^$CL_NAME.yima-cluster/p3$" || fail "checkpoint origin: $(head -1 "$t/cp1")"
+mkdir -p "$t/fresh" && install -m 0600 "$CL_DIR/log.key" "$t/fresh/log.key"
 "$y" cluster rebuild --nats "$nats" --cluster "$CL_NAME" --partitions 4 --db "$t/fresh" \
 	--patient-key "$CL_DIR/patient.key" 2>/dev/null
 line=$("$y" audit --db "$t/fresh" | tail -1)
 echo "rebuilt: $line"
 [ "$line" = "$(cat "$t/audit1")" ] || fail "the rebuilt node differs"
+"$y" log checkpoint --db "$t/fresh/p003" | cmp -s - "$t/cp1" || fail "the rebuilt node's checkpoint differs"
 mkdir -p "$t/other" && install -m 0600 "$CL_DIR/patient.key" "$t/other/patient.key"
 set +e
 "$build/yimad" --db "$t/other" --nats "$nats" --partitions 5 --cluster "$CL_NAME" \

@@ -43,6 +43,10 @@ enum {
  */
 int spool_default_dir(char *buf, size_t n);
 
+/* mkdir -p dir, with mode 0700 for what it creates.  Returns 0, or
+ * YIMA_EIO / YIMA_EINVAL (not a directory) with why. */
+int spool_make_dirs(const char *dir, char *why, size_t whylen);
+
 /*
  * Open the spool in dir, creating it and missing parents (mode 0700)
  * unless SPOOL_RDONLY.  Returns 0, YIMA_EBUSY when another process holds

@@ -46,6 +46,7 @@
 #include <stdio.h>
 
 #include "yima/client/client.h"
+#include "yima/client/logcheck.h"
 #include "yima/core/limits.h"
 #include "yima/client/receipt.h"
 #include "yima/client/spool.h"
@@ -60,6 +61,9 @@ typedef enum upload_outcome {
 	UPLOAD_GAVE_UP,		/* the server stayed away: batches wait */
 	UPLOAD_REFUSED,		/* a final answer to a batch: it and later ones wait */
 	UPLOAD_INTERRUPTED,	/* *opts.stop was set: what was read waits */
+	UPLOAD_LOG_FORKED,	/* the server's log is not consistent with the
+				 * checkpoint kept (opts.log): nothing more is
+				 * sent; that batch and later ones wait */
 } upload_outcome_t;
 
 typedef struct upload_progress {
@@ -83,6 +87,9 @@ typedef struct upload_opts {
 	void *progress_arg;
 	volatile sig_atomic_t *stop;	/* set (by a signal handler) to stop
 					 * soon; NULL = never */
+	logcheck_t *log;		/* every receipt's checkpoint checked
+					 * against it (spec section 8); NULL =
+					 * not checked */
 } upload_opts_t;
 
 void upload_opts_init(upload_opts_t *o);

@@ -17,7 +17,9 @@
  *   patients (8-day bucket, patient hash prefix) -> newest record of that
  *            chain (spec section 7: a patient's applied dispenses of
  *            the bucket, back-linked through the records themselves)
- *   meta     layout version, event count, admin count, chain head
+ *   meta     layout version, event count, admin count, chain head,
+ *            the log's origin, verifier key, tree head and checkpoint
+ *   tree, tree_admin  the records as an RFC 9162 Merkle tree (section 8)
  *
  * Every event and admin record carries h = SHA-256(h_prev || record
  * bytes), h_0 = 32 zero bytes, in chain order: admin records made after
@@ -59,6 +61,7 @@
 #define LEDGER_LAYOUT 2
 #define LEDGER_HASH_LEN 32
 #define LEDGER_MAC_LEN 32
+#define LEDGER_PROOF_MAX 64	/* hashes in a proof (MERKLE_MAX_PROOF) */
 
 typedef struct ledger ledger_t;
 typedef struct ledger_txn ledger_txn_t;
@@ -193,6 +196,8 @@ typedef struct ledger_event {
 	yima_slice_t reason;		/* BAD_RECORD / MALFORMED reason */
 	yima_slice_t raw;		/* REC_BAD: the row, at most 4 KiB */
 	uint8_t hash[LEDGER_HASH_LEN];	/* set by append / decode */
+	uint64_t index;			/* set by append: its entry in the log
+					 * (ledger_event_index() for others) */
 } ledger_event_t;
 
 /* Append ev as the next event record: assigns ev->seq, chains and stores
@@ -408,6 +413,62 @@ int ledger_chain_walk(ledger_txn_t *txn, const ledger_walk_fns_t *fns, void *arg
  * batches, patients) of two ledgers key by key.  Returns 0 if identical, YIMA_EMISMATCH with why
  * naming the first difference, or an error. */
 int ledger_tables_compare(ledger_txn_t *stored, ledger_txn_t *replayed, char *why, size_t whylen);
+
+/* ---- the verifiable log (spec section 8, docs/log.md) -------------------
+ *
+ * Every record, event and admin alike, in chain order, is one entry of an
+ * RFC 9162 Merkle tree: entry i is the record's stored bytes (its encoding
+ * followed by its 32-byte chain hash, as ledger_entry_get gives it).  The
+ * ledger keeps an Ed25519 key (DIR/log.key, 0600) and, after every commit
+ * that added records, a C2SP checkpoint of the new size signed with it, in
+ * the same transaction.  A ledger made before the log gets it on its first
+ * write transaction: key made, tree built from its records, checkpoint
+ * signed (ledger_txn_begin then fails with the reason in why of
+ * ledger_log_start, which tools call first).
+ */
+
+/* Make sure the log exists: if the ledger has none, set it up now with
+ * origin (NULL: yima.<hostname>).  If it has one whose origin is not
+ * origin (non-NULL), YIMA_EEXIST with why.  Returns 0 or an error with
+ * why (a key file that cannot be read or made, a broken chain...). */
+int ledger_log_start(ledger_t *lg, const char *origin, char *why, size_t whylen);
+
+/* Entries in the log as txn sees it (events + admin records).  Returns 0
+ * or YIMA_ENOTFOUND when the ledger has no log yet. */
+int ledger_log_size(ledger_txn_t *txn, uint64_t *size);
+
+/* The latest signed checkpoint (a C2SP signed note), or, in a write
+ * transaction that added records, one signed now for its size (kept and
+ * stored at commit; sign once, after the last record).  *note points into
+ * the snapshot or the transaction: valid until it ends.  Returns 0,
+ * YIMA_ENOTFOUND (no log yet) or an error. */
+int ledger_log_checkpoint(ledger_txn_t *txn, yima_slice_t *note);
+/* The log's verifier key (`<name>+<hex id>+<base64>`), same lifetime. */
+int ledger_log_vkey(ledger_txn_t *txn, yima_slice_t *vkey);
+
+/* The index of event seq.  Returns 0 or YIMA_ENOTFOUND. */
+int ledger_event_index(ledger_txn_t *txn, uint64_t seq, uint64_t *index);
+/* Entry index: the stored bytes of its record (valid until txn ends) and
+ * whether it is an admin record.  Returns 0, YIMA_ENOTFOUND (past the
+ * end, or no log) or YIMA_ECORRUPT. */
+int ledger_entry_get(ledger_txn_t *txn, uint64_t index, yima_slice_t *entry, bool *is_admin);
+
+/* MTH of the first size entries (size <= the log's size).  Returns 0 or
+ * an error with why. */
+int ledger_log_root(ledger_txn_t *txn, uint64_t size, uint8_t root[LEDGER_HASH_LEN],
+		    char *why, size_t whylen);
+/* An inclusion proof of entry `from` (consistency false) or a consistency
+ * proof from size `from` (true) in the tree of size entries, leaf first:
+ * O(log size) reads.  Returns 0, YIMA_EINVAL (bad index or sizes, why
+ * says which), YIMA_ENOTFOUND (no log) or an error. */
+int ledger_log_prove(ledger_txn_t *txn, bool consistency, uint64_t from, uint64_t size,
+		     uint8_t proof[LEDGER_PROOF_MAX][LEDGER_HASH_LEN], size_t *len, char *why,
+		     size_t whylen);
+/* Hashes first..first+count-1 of tree level 8 * tile_level (a tlog-tiles
+ * hash tile's contents), all complete in the log.  Returns 0, YIMA_EINVAL,
+ * YIMA_ENOTFOUND or YIMA_ECORRUPT. */
+int ledger_log_tile_hashes(ledger_txn_t *txn, unsigned tile_level, uint64_t first, size_t count,
+			   uint8_t *out);
 
 /* ---- side tables of a cluster view -------------------------------------- */
 

@@ -68,4 +68,16 @@ typedef struct report_stats {
 int report_write(ledger_t *lg, const report_opts_t *o, FILE *out, report_stats_t *st,
 		 char *why, size_t whylen);
 
+/*
+ * Check an evidence report offline (spec section 8, `yima log verify
+ * --report`): the page's checkpoint is signed by vkey (vlen bytes), every
+ * evidence row has its entry and inclusion proof, each proof leads to the
+ * checkpoint's root, and each row is what its entry says.  Appends a
+ * summary line to out.  Returns 0, YIMA_EMISMATCH with why naming the
+ * first thing that fails, YIMA_EFORMAT (a malformed vkey) or YIMA_ENOMEM.
+ */
+struct buf;
+int report_verify(const char *html, size_t len, const char *vkey, size_t vlen, struct buf *out,
+		  char *why, size_t whylen);
+
 #endif

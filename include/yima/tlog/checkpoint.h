@@ -77,4 +77,20 @@ int checkpoint_sign(const note_signer_t *s, const checkpoint_t *cp, char **out,
 int checkpoint_open(const note_verifier_t *v, const char *origin, const char *note,
 	size_t len, checkpoint_t *cp, char *why, size_t whylen);
 
+/* A yima log's default origin (spec section 8): "yima.<hostname>", with
+ * any byte a key name may not hold (space, control, '+', non-ASCII)
+ * written as '-'. */
+void checkpoint_default_origin(char out[CHECKPOINT_ORIGIN_MAX + 1]);
+
+/*
+ * Verify the signed checkpoint note (len bytes) against the verifier key
+ * vkey (vlen bytes) and require it to be of the tree of `size` leaves
+ * with root `root` (NULL: any root).  The one-call check of an auditor or
+ * a client holding only the vkey.  Returns 0, YIMA_EFORMAT (a malformed
+ * vkey or note), YIMA_EMISMATCH (signature, origin, size or root), with
+ * why saying which, or YIMA_ECRYPTO / YIMA_ENOMEM.
+ */
+int checkpoint_check(const char *vkey, size_t vlen, const char *note, size_t len,
+	uint64_t size, const uint8_t *root, char *why, size_t whylen);
+
 #endif

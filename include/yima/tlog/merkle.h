@@ -134,4 +134,73 @@ int merkle_verify_consistency(uint64_t old_size, uint64_t size,
 	const uint8_t old_root[MERKLE_HASH_SIZE], const uint8_t root[MERKLE_HASH_SIZE],
 	char *why, size_t whylen);
 
+/* ---- appending without reads: the hasher and the frontier ------------- */
+
+/*
+ * The hashes above for a hot path: merkle_leaf_hash and merkle_node_hash
+ * go through EVP and allocate a context per call; the ledger hashes two of
+ * these per record, so it holds a hasher (merkle_frontier.c has the
+ * measurement).  It counts the hashes it made (a proof's cost, for the
+ * benchmarks).  Not shared between threads.
+ */
+typedef struct merkle_hasher {
+	uint64_t hashes;	/* made so far */
+} merkle_hasher_t;
+
+/* Returns 0 (it cannot fail today; callers check it all the same). */
+int merkle_hasher_init(merkle_hasher_t *h);
+/* Releases what init took; safe on a zeroed or deinitialized hasher. */
+void merkle_hasher_deinit(merkle_hasher_t *h);
+/* As merkle_leaf_hash and merkle_node_hash (out may alias left/right). */
+int merkle_hasher_leaf(merkle_hasher_t *h, const void *entry, size_t len,
+	uint8_t out[MERKLE_HASH_SIZE]);
+int merkle_hasher_node(merkle_hasher_t *h, const uint8_t left[MERKLE_HASH_SIZE],
+	const uint8_t right[MERKLE_HASH_SIZE], uint8_t out[MERKLE_HASH_SIZE]);
+
+/*
+ * The hash of the perfect subtree over count consecutive hashes of one
+ * level (hashes[0..count * 32), count a power of two, at most 256): the
+ * levels between two stored ones rebuilt.  Returns 0, YIMA_EINVAL (count
+ * not a power of two in 1..256) or YIMA_ECRYPTO.
+ */
+int merkle_fold(merkle_hasher_t *h, const uint8_t *hashes, size_t count,
+	uint8_t out[MERKLE_HASH_SIZE]);
+
+/*
+ * The right edge of a tree of `size` leaves: for each set bit l of size,
+ * the hash of the complete subtree (l, (size >> l) - 1), the subtrees
+ * MTH(D[0:size]) is made of.  With it, appending a leaf reads nothing and
+ * the root is at most 63 node hashes away: what a store keeps between
+ * commits (merkle_frontier_encode).
+ */
+typedef struct merkle_frontier {
+	uint64_t size;
+	merkle_hash_t h[64];	/* h[l] meaningful when bit l of size is set */
+} merkle_frontier_t;
+
+#define MERKLE_FRONTIER_MAX (8 + 64 * MERKLE_HASH_SIZE)	/* encoded */
+
+/* The empty tree. */
+void merkle_frontier_init(merkle_frontier_t *f);
+
+/*
+ * Append a leaf (its leaf hash): out[0..*n) gets the complete subtrees it
+ * completes, lowest level first, exactly as merkle_append.  Returns 0,
+ * YIMA_EINVAL (the tree is at MERKLE_MAX_SIZE) or YIMA_ECRYPTO (f is then
+ * unchanged).
+ */
+int merkle_frontier_append(merkle_frontier_t *f, merkle_hasher_t *h,
+	const uint8_t leaf[MERKLE_HASH_SIZE], merkle_node_t out[MERKLE_MAX_APPEND], size_t *n);
+
+/* MTH of the tree (the empty-tree root for size 0).  Returns 0 or
+ * YIMA_ECRYPTO. */
+int merkle_frontier_root(const merkle_frontier_t *f, merkle_hasher_t *h,
+	uint8_t out[MERKLE_HASH_SIZE]);
+
+/* As bytes: size (u64 big-endian), then h[l] for every set bit l of size,
+ * lowest first.  out must hold MERKLE_FRONTIER_MAX; returns the length. */
+size_t merkle_frontier_encode(const merkle_frontier_t *f, uint8_t *out);
+/* Returns 0 or YIMA_EFORMAT (length does not fit the size). */
+int merkle_frontier_decode(const uint8_t *p, size_t len, merkle_frontier_t *f);
+
 #endif

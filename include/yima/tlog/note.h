@@ -96,6 +96,12 @@ int note_signer_load(const char *path, const char *name, note_signer_t **out,
  */
 int note_signer_save(const note_signer_t *s, const char *path, char *why, size_t whylen);
 
+/* note_signer_load, or when path does not exist and create is true,
+ * note_signer_generate and note_signer_save: the key file of a log made
+ * on first use.  Returns as those. */
+int note_signer_open(const char *path, const char *name, bool create, note_signer_t **out,
+	char *why, size_t whylen);
+
 /* Wipe and free; NULL is a no-op. */
 void note_signer_free(note_signer_t *s);
 

@@ -33,6 +33,10 @@ void buf_putc(buf_t *b, uint8_t c);
 void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Append the whole file at path ("-": standard input), at most max bytes.
+ * Returns 0, or YIMA_EIO / YIMA_ETOOBIG / YIMA_ENOMEM with why naming it. */
+int buf_read_file(buf_t *b, const char *path, size_t max, char *why, size_t whylen);
+
 /* LEB128 unsigned varint and the length-prefixed strings of the ledger's
  * record layouts. */
 void buf_put_varint(buf_t *b, uint64_t v);

@@ -55,6 +55,7 @@ typedef struct verify_result {
 	enum verdict verdict;
 	finding_set_t findings;
 	uint8_t hash[LEDGER_HASH_LEN];	/* chain hash of the record */
+	uint64_t index;			/* its entry in the log (spec section 8) */
 } verify_result_t;
 
 /* Parse a CSV data row and normalize its code into *in (no ledger access).
