@@ -163,7 +163,7 @@ void writer_stop(writer_t *w);
 void writer_counts(writer_t *w, server_metrics_t *m);
 void job_free(job_t *j);
 
-/* ---- a cluster node's writes (server_cluster.c) --------------------------------- */
+/* ---- a cluster node's writes (node/server_cluster.c) --------------------------------- */
 
 struct cworkers;
 struct server;
