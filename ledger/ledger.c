@@ -39,6 +39,7 @@ const char *const ledger_db_names[DB_COUNT] = {
 	[DB_PATIENT_LINKS] = "patient_links",
 	[DB_TREE] = "tree",
 	[DB_TREE_ADMIN] = "tree_admin",
+	[DB_AUX] = "aux",
 };
 
 /* 1 TiB of address space: LMDB maps it but the file only grows with use;
@@ -175,9 +176,9 @@ static int dbs_open(ledger_t *lg, char *why, size_t whylen)
 		rc = mdb_dbi_open(t, ledger_db_names[i], rdonly ? 0 : MDB_CREATE, &lg->dbi[i]);
 		if (rc == MDB_NOTFOUND && rdonly &&
 		    (i == DB_CLAIMS || i == DB_BATCHES || i == DB_PATIENTS || i == DB_PATIENT_LINKS ||
-		     i == DB_TREE || i == DB_TREE_ADMIN)) {
-			/* Added later (yimad, patient chains, the log): older
-			 * ledgers have no such table. */
+		     i == DB_TREE || i == DB_TREE_ADMIN || i == DB_AUX)) {
+			/* Added later (yimad, patient chains, the log, the
+			 * cluster): older ledgers have no such table. */
 			lg->absent |= 1u << i;
 			continue;
 		}

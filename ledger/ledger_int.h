@@ -33,6 +33,7 @@ enum ledger_db {
 	DB_PATIENT_LINKS,
 	DB_TREE,		/* tree.c: stored tree hashes */
 	DB_TREE_ADMIN,		/* tree.c: index -> admin record key */
+	DB_AUX,		/* a cluster view's side tables (aux.c) */
 	DB_COUNT
 };
 

@@ -43,6 +43,7 @@ void server_opts_init(server_opts_t *o)
 	o->timeout_s = 30;
 	o->handshake_timeout_s = 10;
 	o->refund_window_days = REFUND_WINDOW_DAYS_DEFAULT;
+	o->cluster_workers = 64;
 }
 
 void server_count_answer(struct net *n, int route, int status, double seconds)
@@ -79,7 +80,8 @@ void server_metrics_sum(struct server *top, server_metrics_t *sum)
 		pthread_mutex_unlock(&n->mu);
 	}
 	sum->open = (uint64_t)atomic_load(&top->nconns);
-	writer_counts(top->writer, sum);
+	if (top->writer != NULL)
+		writer_counts(top->writer, sum);
 }
 
 /* Writer thread: an answered job goes back to its network thread. */
@@ -221,6 +223,8 @@ static int net_setup(struct server *top, struct net *n, uint16_t *port, uint16_t
 	n->top = top;
 	n->o = top->o;
 	n->lg = top->lg;
+	n->node = top->node;
+	n->cworkers = top->cworkers;
 	n->regulator_ca = top->regulator_ca;
 	n->relays = &top->relays;
 	n->writer = top->writer;
@@ -378,8 +382,10 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 
 	if ((rc = conn_cap(s, why, whylen)) < 0 || (rc = tls_setup(s, why, whylen)) < 0 ||
 	    (rc = http_guard_address(s, s->o.listen, why, whylen)) < 0 ||
-	    (s->o.public_listen && (rc = http_guard_address(s, s->o.public_listen, why, whylen)) < 0) ||
-	    (rc = ledger_setup(s, why, whylen)) < 0)
+	    (s->o.public_listen && (rc = http_guard_address(s, s->o.public_listen, why, whylen)) < 0))
+		return rc;
+	s->deliver = deliver;
+	if ((rc = s->o.nats ? server_cluster_setup(s, why, whylen) : ledger_setup(s, why, whylen)) < 0)
 		return rc;
 	if (evthread_use_pthreads() != 0 || (s->base = event_base_new()) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: cannot start");
@@ -389,7 +395,7 @@ static int server_setup(struct server *s, char *why, size_t whylen)
 	    event_add(s->sigterm_ev, NULL) != 0 || event_add(s->sigint_ev, NULL) != 0 ||
 	    event_add(s->flush_ev, &sec) != 0)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "libevent: out of memory");
-	if (writer_start(s->lg, deliver, &s->writer) < 0)
+	if (s->node == NULL && writer_start(s->lg, deliver, &s->writer) < 0)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "cannot start the writer thread");
 	if ((s->nets = calloc((size_t)s->o.threads, sizeof *s->nets)) == NULL)
 		return yima_fail(why, whylen, YIMA_ENOMEM, "out of memory");
@@ -419,6 +425,8 @@ static void server_teardown(struct server *s)
 		pthread_join(s->nets[t].thread, NULL);
 	}
 	writer_stop(s->writer);
+	cworkers_stop(s->cworkers);
+	cluster_node_stop(s->node);
 	for (int t = 0; t < s->nnets; t++)
 		net_teardown(&s->nets[t]);
 	free(s->nets);
@@ -433,7 +441,8 @@ static void server_teardown(struct server *s)
 	X509_free(s->regulator_ca);
 	relay_free(&s->relays);
 	BIO_meth_free(s->bio_method);
-	ledger_close(s->lg);
+	if (s->node == NULL)
+		ledger_close(s->lg);
 	for (int i = 0; i < 2; i++)
 		if (s->guard_fd[i] >= 0)
 			close(s->guard_fd[i]);

@@ -30,6 +30,7 @@
 #include "yima/core/event.h"
 #include "yima/core/finding.h"
 #include "yima/ledger/ledger.h"
+#include "yima/cluster/cluster.h"
 
 typedef struct server_opts {
 	const char *db;
@@ -48,6 +49,12 @@ typedef struct server_opts {
 	bool quiet;			/* no per-request log lines */
 	int threads;			/* network threads, 0 = one per CPU (max 8) */
 	const char *log_origin;		/* a new log's origin (NULL: yima.<hostname>) */
+	/* a cluster node (docs/cluster.md): NULL nats = single node */
+	const char *nats;		/* URL[,URL...] */
+	unsigned partitions;
+	const char *cluster_name;
+	const char *serve;		/* partitions held, NULL = all */
+	int cluster_workers;		/* writes in flight at once */
 } server_opts_t;
 
 void server_opts_init(server_opts_t *o);
@@ -119,6 +126,8 @@ typedef struct server_metrics {
 
 void metrics_observe_latency(server_metrics_t *m, double seconds);
 void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out);
+/* A cluster node's counters (yimad_cluster_*). */
+void metrics_render_cluster(cluster_node_t *node, buf_t *out);
 
 /* ---- writer jobs -------------------------------------------------------------- */
 
@@ -153,6 +162,15 @@ void writer_stop(writer_t *w);
  * committed_jobs, commit_syncs, group_s, flush_s). */
 void writer_counts(writer_t *w, server_metrics_t *m);
 void job_free(job_t *j);
+
+/* ---- a cluster node's writes (node/server_cluster.c) --------------------------------- */
+
+struct cworkers;
+struct server;
+/* Start the node (catching up with the streams) and its write workers. */
+int server_cluster_setup(struct server *s, char *why, size_t whylen);
+void cworkers_submit(struct cworkers *w, job_t *j);
+void cworkers_stop(struct cworkers *w);
 
 /* ---- TLS ------------------------------------------------------------------------ */
 
@@ -197,7 +215,9 @@ enum conn_state {
 struct net {
 	struct server *top;
 	server_opts_t o;
-	ledger_t *lg;
+	ledger_t *lg;			/* NULL in a cluster node */
+	cluster_node_t *node;		/* a cluster node's, else NULL */
+	struct cworkers *cworkers;
 	X509 *regulator_ca;
 	const relay_table_t *relays;
 	writer_t *writer;
@@ -235,6 +255,9 @@ struct server {
 	relay_table_t relays;
 	ledger_t *lg;
 	writer_t *writer;
+	cluster_node_t *node;		/* --nats: the cluster node */
+	struct cworkers *cworkers;	/* --nats: its write workers */
+	writer_deliver_fn *deliver;
 	struct event_base *base;	/* main thread: signals, log flushing */
 	struct event *sigterm_ev, *sigint_ev, *flush_ev;
 	int nnets;

@@ -23,6 +23,8 @@ static const char usage[] =
 	"             [--max-body BYTES] [--timeout SECONDS] [--handshake-timeout SECONDS]\n"
 	"             [--max-conns N] [--refund-window-days N] [--log-origin NAME]\n"
 	"             [--threads N] [--quiet] [--config FILE]\n"
+	"             [--nats URL[,URL...] --partitions P [--cluster NAME] [--serve LIST]\n"
+	"              [--cluster-workers N]]\n"
 	"\n"
 	"The settle-by-code service (spec section 6, docs/protocol.md).  TLS with\n"
 	"client certificates: a facility certificate (from --client-ca) acts as the\n"
@@ -38,10 +40,18 @@ static const char usage[] =
 	"ledger's verifiable log when yimad makes it (default yima.<hostname>; set\n"
 	"once).  One log line per request on stderr,\n"
 	"one per refusal of the HTTP layer (a few a second at most).  SIGTERM\n"
-	"drains.\n";
+	"drains.\n"
+	"\n"
+	"--nats makes yimad a node of a yima cluster on NATS JetStream (docs/cluster.md):\n"
+	"--db DIR is then the node's directory (one ledger per partition, DIR/patient.key\n"
+	"the cluster's key), writes go through the partition streams, reads come from\n"
+	"this node's views.  --partitions is the cluster's P (fixed for its life),\n"
+	"--cluster its name (default yima), --serve the partitions held (default all),\n"
+	"--cluster-workers the writes in flight at once (default 64).\n";
 
 enum { O_DB = 1, O_LISTEN, O_PUBLIC, O_CERT, O_KEY, O_CA, O_RCA, O_INSECURE, O_MAXBODY,
-       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS, O_RELAY, O_ORIGIN };
+       O_TIMEOUT, O_REFUND, O_QUIET, O_CONFIG, O_HELP, O_THREADS, O_HSTIMEOUT, O_MAXCONNS, O_RELAY,
+       O_ORIGIN, O_NATS, O_PARTITIONS, O_CLUSTER, O_SERVE, O_CWORKERS };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -63,6 +73,11 @@ static const struct option longopts[] = {
 	{ "max-conns", required_argument, NULL, O_MAXCONNS },
 	{ "relay", required_argument, NULL, O_RELAY },
 	{ "log-origin", required_argument, NULL, O_ORIGIN },
+	{ "nats", required_argument, NULL, O_NATS },
+	{ "partitions", required_argument, NULL, O_PARTITIONS },
+	{ "cluster", required_argument, NULL, O_CLUSTER },
+	{ "serve", required_argument, NULL, O_SERVE },
+	{ "cluster-workers", required_argument, NULL, O_CWORKERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +113,19 @@ static int set_option(server_opts_t *o, int id, const char *v, const char *where
 	case O_CA: o->client_ca = v; break;
 	case O_RCA: o->regulator_ca = v; break;
 	case O_RELAY: o->relay = v; break;
+	case O_NATS: o->nats = v; break;
+	case O_CLUSTER: o->cluster_name = v; break;
+	case O_SERVE: o->serve = v; break;
+	case O_PARTITIONS:
+		if (!parse_num(v, 1, CLUSTER_PARTITIONS_MAX, &n))
+			goto bad;
+		o->partitions = (unsigned)n;
+		break;
+	case O_CWORKERS:
+		if (!parse_num(v, 1, 4096, &n))
+			goto bad;
+		o->cluster_workers = (int)n;
+		break;
 	case O_INSECURE: o->insecure_http = is_true(v); break;
 	case O_QUIET: o->quiet = is_true(v); break;
 	case O_ORIGIN: o->log_origin = v; break;
@@ -255,6 +283,17 @@ int server_main(int argc, char **argv)
 	if (flags.max_conns) o.max_conns = flags.max_conns;
 	if (flags.refund_window_days != REFUND_UNSET)
 		o.refund_window_days = flags.refund_window_days;
+	if (flags.nats) o.nats = flags.nats;
+	if (flags.partitions) o.partitions = flags.partitions;
+	if (flags.cluster_name) o.cluster_name = flags.cluster_name;
+	if (flags.serve) o.serve = flags.serve;
+	if (flags.cluster_workers) o.cluster_workers = flags.cluster_workers;
+	if (o.nats != NULL && (o.partitions == 0 || flags.refund_window_days != REFUND_UNSET)) {
+		fprintf(stderr, "yimad: --nats needs --partitions P; the refund window of a cluster is "
+			"set through its streams (`yima cluster refund-window`), not --refund-window-days\n");
+		free(keep);
+		return 2;
+	}
 	if (o.db == NULL || o.listen == NULL) {
 		fprintf(stderr, "yimad: --db and --listen are required\n%s", usage);
 		free(keep);

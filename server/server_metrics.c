@@ -116,3 +116,36 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 			        "# TYPE yimad_ledger_bytes gauge\nyimad_ledger_bytes %lld\n",
 			   (long long)sb.st_size);
 }
+
+void metrics_render_cluster(cluster_node_t *node, buf_t *out)
+{
+	cluster_stats_t st;
+
+	cluster_node_stats(node, &st);
+	buf_printf(out, "# HELP yimad_cluster_published_messages_total Stream messages this node published.\n"
+		   "# TYPE yimad_cluster_published_messages_total counter\n"
+		   "yimad_cluster_published_messages_total %llu\n",
+		   (unsigned long long)st.published_msgs);
+	buf_printf(out, "# HELP yimad_cluster_published_ops_total Operations in them.\n"
+		   "# TYPE yimad_cluster_published_ops_total counter\n"
+		   "yimad_cluster_published_ops_total %llu\n", (unsigned long long)st.published_ops);
+	buf_printf(out, "# HELP yimad_cluster_applied_messages_total Stream messages this node's views applied.\n"
+		   "# TYPE yimad_cluster_applied_messages_total counter\n"
+		   "yimad_cluster_applied_messages_total %llu\n", (unsigned long long)st.applied_msgs);
+	buf_printf(out, "# HELP yimad_cluster_claims_total Claims this node coordinated, by decision.\n"
+		   "# TYPE yimad_cluster_claims_total counter\n"
+		   "yimad_cluster_claims_total{decision=\"commit\"} %llu\n"
+		   "yimad_cluster_claims_total{decision=\"abort\"} %llu\n"
+		   "yimad_cluster_claims_total{decision=\"busy\"} %llu\n",
+		   (unsigned long long)st.claims_committed, (unsigned long long)st.claims_aborted,
+		   (unsigned long long)st.claims_busy);
+	buf_printf(out, "# HELP yimad_cluster_recovered_total Claims left undecided by another node that this node decided.\n"
+		   "# TYPE yimad_cluster_recovered_total counter\n"
+		   "yimad_cluster_recovered_total %llu\n", (unsigned long long)st.claims_recovered);
+	buf_printf(out, "# HELP yimad_cluster_undecided Claims prepared in this node's views and not decided yet.\n"
+		   "# TYPE yimad_cluster_undecided gauge\n"
+		   "yimad_cluster_undecided %llu\n", (unsigned long long)st.undecided);
+	buf_printf(out, "# HELP yimad_cluster_deferred Operations waiting in this node's views for a decision.\n"
+		   "# TYPE yimad_cluster_deferred gauge\n"
+		   "yimad_cluster_deferred %llu\n", (unsigned long long)st.deferred);
+}

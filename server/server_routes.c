@@ -71,7 +71,10 @@ static job_t *job_new(struct net *n, const http_req_t *req)
 static int submit(struct net *n, job_t *j)
 {
 	n->inflight++;
-	writer_submit(n->writer, j);
+	if (n->node != NULL)
+		cworkers_submit(n->cworkers, j);	/* a cluster node: server_cluster.c */
+	else
+		writer_submit(n->writer, j);
 	return HTTP_LATER;
 }
 
@@ -202,7 +205,7 @@ static int settle_claim(struct net *n, const http_req_t *req, Yima__V1__Claim *c
 		http_error(ans, 503, "internal", "out of memory");
 		return HTTP_DONE;
 	}
-	if (r.dry_run) {
+	if (r.dry_run && n->node == NULL) {
 		settle_dry_run(n, &r, ans);
 		request_free(&r);
 		return HTTP_DONE;
@@ -310,8 +313,27 @@ static void code_answer(ledger_txn_t *txn, query_t *q, const caller_t *c, bool p
 	}
 }
 
+/* The ledger that holds the code scanned as raw: a cluster node's view of
+ * its partition (NULL, answered 503, when this node does not serve it). */
+static ledger_t *code_ledger(struct net *n, const char *raw, size_t len, http_answer_t *ans)
+{
+	code_t c;
+	char why[128];
+	ledger_t *lg;
+
+	if (n->node == NULL)
+		return n->lg;
+	if (code_normalize(raw, len, &c, why, sizeof why) < 0)
+		return cluster_any_ledger(n->node);	/* query_load() says why */
+	unsigned k = cluster_partition_of_code(c.canon, c.canon_len, cluster_partitions(n->node));
+	if ((lg = cluster_view_ledger(n->node, k)) == NULL)
+		http_error(ans, 503, "partition_elsewhere", "partition %u is not served by this node", k);
+	return lg;
+}
+
 static int on_code(struct net *n, const http_req_t *req, http_answer_t *ans)
 {
+	ledger_t *lg;
 	const char *enc = req->path + strlen("/v1/codes/");
 	bool pub = wants_public(req->query);
 	char why[256];
@@ -333,7 +355,9 @@ static int on_code(struct net *n, const http_req_t *req, http_answer_t *ans)
 		http_error(ans, 400, "malformed_code", "code does not decode");
 		return HTTP_DONE;
 	}
-	if ((rc = ledger_txn_begin(n->lg, false, &txn)) < 0) {
+	if ((lg = code_ledger(n, raw, len, ans)) == NULL)
+		goto free_raw;
+	if ((rc = ledger_txn_begin(lg, false, &txn)) < 0) {
 		http_error(ans, 503, "ledger_error", "%s", yima_strerror(rc));
 		goto free_raw;
 	}
@@ -365,7 +389,9 @@ static int on_metrics(struct net *n, const http_req_t *req, http_answer_t *ans)
 		return HTTP_DONE;
 	}
 	server_metrics_sum(n->top, &sum);
-	metrics_render(&sum, n->lg, ans->body);
+	metrics_render(&sum, n->node ? cluster_any_ledger(n->node) : n->lg, ans->body);
+	if (n->node != NULL)
+		metrics_render_cluster(n->node, ans->body);
 	ans->status = 200;
 	ans->content_type = "text/plain; version=0.0.4";
 	return HTTP_DONE;

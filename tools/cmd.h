@@ -31,5 +31,6 @@ int cmd_settle(int argc, char **argv);
 int cmd_suspects(int argc, char **argv);
 int cmd_patient_key(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 
 #endif

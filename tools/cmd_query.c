@@ -8,11 +8,13 @@
 #include "yima/util/buf.h"
 #include "cmd.h"
 #include "tool.h"
+#include "yima/cluster/cluster.h"
 #include "yima/util/error.h"
 #include "yima/verifier/query.h"
 
 static const char usage[] =
 	"usage: yima query --db DIR [--json] CODE\n"
+	"(DIR may be a cluster node's directory: the code's partition is read.)\n"
 	"The code's state and full history, whichever way it was scanned.  JSON when\n"
 	"stdout is not a terminal or with --json, a timeline otherwise.\n"
 	"Exit: 0 found, 1 the code does not normalize or is not in the ledger, 2 usage.\n";
@@ -30,6 +32,10 @@ int cmd_query(int argc, char **argv)
 
 	if ((rc = opt_parse(&cmd, opts, argc, argv, &first)) != OPT_GO)
 		return rc;
+	/* a cluster node's directory: the ledger of the code's partition */
+	char pdir[4096];
+	if (db.dir != NULL && cluster_node_dir_ledger(db.dir, argv[first], pdir, sizeof pdir) == 0)
+		db.dir = pdir;
 	ledger_t *lg = tool_open_ledger("query", &db, TOOL_READ);
 	if (lg == NULL)
 		return EXIT_USAGE;

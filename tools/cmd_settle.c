@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,8 @@ static const char usage[] =
 	"A verdict carries the server's signed log checkpoint and each record's\n"
 	"inclusion proof: the checkpoint must verify with the key and extend the one\n"
 	"kept (a consistency proof from the server), and every proof must hold.\n"
-	"Exit: 0 accepted or warned, 1 rejected, 409 conflict (another claim was\n"
+	"A 503 answer (a cluster's busy or late answer) is retried a few times over\n"
+	"about 1.5 s.  Exit: 0 accepted or warned, 1 rejected, 409 conflict (another claim was\n"
 	"accepted under this settlement id), or a log that does not check (the server\n"
 	"rewrote its history: both checkpoints named), 2 usage, bad claim file, server\n"
 	"unreachable, TLS configuration error or any other error answer.\n";
@@ -156,7 +158,16 @@ static int settle(const client_opts_t *co, settle_claim_t *c, bool json, struct 
 	}
 	yima__v1__claim__pack(&c->msg, body);
 	signal(SIGPIPE, SIG_IGN);
-	rc = client_request(cl, "POST", "/v1/settle", body, n, &rep, why, sizeof why);
+	/* 503: a cluster's claim whose code another claim holds (busy), or a
+	 * cluster that did not answer in time: nothing was recorded twice, a
+	 * retry is safe (docs/cluster.md); a few, 50 ms doubling to 0.8 s */
+	for (unsigned wait_ms = 50;; wait_ms *= 2) {
+		rc = client_request(cl, "POST", "/v1/settle", body, n, &rep, why, sizeof why);
+		if (rc < 0 || rep.status != 503 || wait_ms > 800)
+			break;
+		client_reply_deinit(&rep);
+		usleep(wait_ms * 1000);
+	}
 	free(body);
 	if (rc < 0) {
 		client_free(cl);

@@ -1,7 +1,9 @@
 /*
  * tool.c - helpers shared by the subcommands (see tool.h).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,4 +60,17 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_USAGE;
+}
+
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+void tool_remove_tree(const char *dir)
+{
+	(void)nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }

@@ -45,6 +45,9 @@ ledger_t *tool_open_ledger(const char *cmd, const tool_db_t *db, enum tool_acces
 /* Parse a decimal in [min, max]; false if it is not one. */
 bool tool_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Remove a scratch directory and everything in it (best effort). */
+void tool_remove_tree(const char *dir);
+
 /* Print "yima CMD: msg" to stderr; returns EXIT_USAGE. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

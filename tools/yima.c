@@ -26,6 +26,7 @@ static const struct {
 	{ "settle", cmd_settle, "send a settlement claim to yimad and print its verdict" },
 	{ "log", cmd_log, "the verifiable log: checkpoint, verifier key, proofs, offline checks" },
 	{ "audit", cmd_audit, "recompute the hash chain and replay the ledger to check it" },
+	{ "cluster", cmd_cluster, "rebuild a node directory from a cluster's streams, set its refund window" },
 	{ "gen", cmd_gen, "generate a sample world (catalog, recalls, events)" },
 };
 

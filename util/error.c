@@ -26,6 +26,7 @@ const char *yima_strerror(int err)
 	case YIMA_EFORMAT:	return "unexpected file format";
 	case YIMA_EMISMATCH:	return "check failed";
 	case YIMA_ETLS:		return "TLS configuration error";
+	case YIMA_EUNAVAIL:	return "cluster unavailable, try again";
 	}
 	return "unknown error";
 }

@@ -16,6 +16,7 @@
 /* The records of one yimad claim, replayed together at its last one. */
 struct claim_group {
 	size_t n, cap;
+	bool void_claim;	/* its records are void (the first one says) */
 	verify_input_t *in;
 	uint64_t *seq;
 	uint8_t (*hash)[LEDGER_HASH_LEN];
@@ -159,6 +160,8 @@ static int claim_push(struct replay *r, const ledger_event_t *e)
 	}
 	if ((rc = input_for_replay(r, e, &g->in[g->n])) < 0)
 		return rc;
+	if (g->n == 0)
+		g->void_claim = (e->claim & LEDGER_CLAIM_VOID) != 0;
 	g->seq[g->n] = e->seq;
 	memcpy(g->hash[g->n], e->hash, LEDGER_HASH_LEN);
 	g->n++;
@@ -178,7 +181,7 @@ static int claim_replay(struct replay *r, const ledger_event_t *last)
 	out.n = n;
 	if ((out.codes = calloc(n, sizeof *out.codes)) == NULL)
 		return yima_fail(r->why, r->whylen, YIMA_ENOMEM, "out of memory");
-	rc = claim_replay_records(r->txn, g->in, n, &out);
+	rc = claim_replay_records(r->txn, g->in, n, g->void_claim, &out);
 	g->n = 0;
 	if (rc < 0) {
 		yima_fail(r->why, r->whylen, rc, "claim ending at event %" PRIu64 ": replay failed: %s",

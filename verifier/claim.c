@@ -205,10 +205,19 @@ static int check_retry(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t se
 	return outcome_from_records(txn, ce.first_seq, ce.count, out);
 }
 
+/* How a claim is settled: claim_settle() checks retries and decides by
+ * its own codes; a cluster partition (claim_record_decided()) and the
+ * audit replay of its ledger take a void decision made elsewhere. */
+struct settle_mode {
+	bool dry_run;
+	bool retries;
+	bool force_void;
+};
+
 static int settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
-		  verify_input_t *items, size_t n, bool dry_run, bool retries,
-		  outcome_t *out)
+		  verify_input_t *items, size_t n, const struct settle_mode *m, outcome_t *out)
 {
+	bool dry_run = m->dry_run;
 	uint8_t content[LEDGER_HASH_LEN];
 	verify_eval_t *ev = NULL;
 	bool done = false;
@@ -224,13 +233,15 @@ static int settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlem
 	/* The content hash is for the claims table: not needed by dry runs. */
 	if (!dry_run && (rc = content_hash(items, n, content)) < 0)
 		return rc;
-	if (!dry_run && retries &&
+	if (!dry_run && m->retries &&
 	    ((rc = check_retry(txn, facility, settlement, content, out, &done)) < 0 || done))
 		return rc;
 	if ((ev = calloc(n, sizeof *ev)) == NULL)
 		return YIMA_ENOMEM;
 	if ((rc = evaluate_all(txn, items, n, ev, out)) < 0)
 		goto free_ev;
+	if (m->force_void)
+		out->verdict = VERDICT_REJECT;	/* void: decided elsewhere */
 	if (dry_run) {
 		/* what recording would answer: a rejected claim rejects every code */
 		for (size_t i = 0; i < n && out->verdict == VERDICT_REJECT; i++)
@@ -253,14 +264,31 @@ free_ev:
 int claim_settle(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
 		 verify_input_t *items, size_t n, bool dry_run, outcome_t *out)
 {
-	return settle(txn, facility, settlement, items, n, dry_run, true, out);
+	struct settle_mode m = { dry_run, true, false };
+	return settle(txn, facility, settlement, items, n, &m, out);
+}
+
+int claim_record_decided(ledger_txn_t *txn, yima_slice_t facility, yima_slice_t settlement,
+			 verify_input_t *items, size_t n, bool void_claim, outcome_t *out)
+{
+	struct settle_mode m = { false, false, void_claim };
+	return settle(txn, facility, settlement, items, n, &m, out);
+}
+
+int claim_content(ledger_txn_t *txn, verify_input_t *items, size_t n,
+		  uint8_t out[LEDGER_HASH_LEN])
+{
+	int rc = key_patient(txn, items, n);
+	return rc < 0 ? rc : content_hash(items, n, out);
 }
 
 /* The first parsed record names the claim's facility and settlement (a
  * claim whose every code broke section 3 was never accepted, so no key
  * is needed for it). */
-int claim_replay_records(ledger_txn_t *txn, verify_input_t *items, size_t n, outcome_t *out)
+int claim_replay_records(ledger_txn_t *txn, verify_input_t *items, size_t n, bool void_claim,
+			 outcome_t *out)
 {
+	struct settle_mode m = { false, false, void_claim };
 	yima_slice_t fac = yima_slice("", 0), stl = yima_slice("", 0);
 
 	for (size_t i = 0; i < n; i++) {
@@ -270,5 +298,5 @@ int claim_replay_records(ledger_txn_t *txn, verify_input_t *items, size_t n, out
 			break;
 		}
 	}
-	return settle(txn, fac, stl, items, n, false, false, out);
+	return settle(txn, fac, stl, items, n, &m, out);
 }

@@ -66,6 +66,30 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 	return out->oom ? YIMA_ENOMEM : 0;
 }
 
+int verify_input_seal(ledger_txn_t *txn, verify_input_t *in, buf_t *raw)
+{
+	int rc;
+
+	buf_reset(raw);
+	if (in->status == YIMA_EBADRECORD) {
+		if (in->raw_masked)
+			return 0;
+		if ((rc = mask_patient(txn, in, raw)) < 0)
+			return rc;
+		in->raw = yima_slice((const char *)raw->p, raw->len);
+		in->raw_masked = true;
+		in->row_patient = yima_slice("", 0);
+		return 0;
+	}
+	if (in->has_patient_mac || in->ev.patient.n == 0)
+		return 0;
+	if ((rc = ledger_patient_mac(txn, in->ev.patient.p, in->ev.patient.n, in->patient_mac)) < 0)
+		return rc;
+	in->has_patient_mac = true;
+	in->ev.patient = yima_slice("", 0);
+	return 0;
+}
+
 static void result_from(const ledger_event_t *rec, verify_result_t *out)
 {
 	out->seq = rec->seq;

@@ -13,6 +13,7 @@
 #include "yima/util/error.h"
 #include "yima/verifier/batch.h"
 #include "yima/verifier/claim.h"
+#include "yima/cluster/cluster.h"
 
 int request_from_batch(request_t *r, Yima__V1__EventBatch *b, const char *facility)
 {
@@ -101,6 +102,50 @@ int request_run(ledger_txn_t *txn, request_t *r, buf_t *out, request_result_t *r
 	res->status = o.status;
 	res->first_seq = o.first_seq;
 	res->count = o.n;
+	if (o.status == OUTCOME_CONFLICT)
+		goto free_outcome;
+	if (o.status == OUTCOME_RECORDED && !r->dry_run)
+		count_outcome(&o, res);
+	rc = r->kind == REQUEST_BATCH
+		? wire_pack_batch_receipt(r->batch->batch_id, &o, out)
+		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, &o, out);
+free_outcome:
+	outcome_deinit(&o);
+	return rc;
+}
+
+static int cluster_outcome(cluster_node_t *node, request_t *r, outcome_t *o, char *why,
+			   size_t whylen)
+{
+	uint8_t content[LEDGER_HASH_LEN];
+	ledger_txn_t *txn;
+	int rc;
+
+	if (r->kind == REQUEST_CLAIM)
+		return cluster_run_claim(node, r->facility, r->claim->settlement, r->in, r->n, r->dry_run,
+					 o, why, whylen);
+	if ((rc = ledger_txn_begin(cluster_any_ledger(node), false, &txn)) < 0)
+		return rc;
+	rc = request_batch_content(txn, r->batch, content);
+	ledger_txn_abort(txn);
+	if (rc < 0)
+		return rc;
+	return cluster_run_batch(node, r->facility, r->batch->batch_id, content, r->in, r->n, o, why,
+				 whylen);
+}
+
+int request_run_cluster(cluster_node_t *node, request_t *r, buf_t *out, request_result_t *res,
+			char *why, size_t whylen)
+{
+	outcome_t o;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if ((rc = outcome_init(&o, r->n)) < 0)
+		return rc;
+	if ((rc = cluster_outcome(node, r, &o, why, whylen)) < 0)
+		goto free_outcome;
+	res->status = o.status;
 	if (o.status == OUTCOME_CONFLICT)
 		goto free_outcome;
 	if (o.status == OUTCOME_RECORDED && !r->dry_run)

@@ -53,6 +53,14 @@ typedef struct request_result {
 	uint64_t first_seq, count;	/* the event records it answers for */
 } request_result_t;
 
+/* Run r through a cluster node (yimad --nats): published to the partition
+ * streams and answered from the views (cluster.h).  Returns 0 with out
+ * packed (nothing for a conflict, as request_run()), or the cluster's
+ * error: YIMA_EBUSY, YIMA_EUNAVAIL, YIMA_ENOTFOUND (why says which). */
+struct cluster_node;
+int request_run_cluster(struct cluster_node *node, request_t *r, struct buf *out,
+			request_result_t *res, char *why, size_t whylen);
+
 /* Run r in txn (a write transaction, or any for a dry run) and pack its
  * answer into out.  A conflict (res->status OUTCOME_CONFLICT) packs
  * nothing.  Returns 0 or an error (out is then incomplete). */

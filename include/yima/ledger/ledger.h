@@ -470,6 +470,24 @@ int ledger_log_prove(ledger_txn_t *txn, bool consistency, uint64_t from, uint64_
 int ledger_log_tile_hashes(ledger_txn_t *txn, unsigned tile_level, uint64_t first, size_t count,
 			   uint8_t *out);
 
+/* ---- side tables of a cluster view -------------------------------------- */
+
+/* Opaque keys (1..511 bytes) and values in one table, written in the
+ * caller's transaction: a cluster node keeps there what its view of a
+ * partition stream needs beside the records (the applied stream sequence,
+ * held codes, undecided claims, deferred operations: cluster/view.c), so
+ * it commits with them.  Not chained, not audited, not compared: it is
+ * derived from the streams.  get: 0 with *val into the snapshot (valid
+ * until the next write or the end of txn), or YIMA_ENOTFOUND.  del:
+ * YIMA_ENOTFOUND when absent (the transaction stays good).  scan: fn for
+ * every key starting with prefix, in key order; fn returns 0 to go on, 1
+ * to stop, <0 to fail with that error (the transaction stays good). */
+int ledger_aux_put(ledger_txn_t *txn, const void *key, size_t kn, const void *val, size_t vn);
+int ledger_aux_get(ledger_txn_t *txn, const void *key, size_t kn, yima_slice_t *val);
+int ledger_aux_del(ledger_txn_t *txn, const void *key, size_t kn);
+typedef int (*aux_fn)(void *arg, yima_slice_t key, yima_slice_t val);
+int ledger_aux_scan(ledger_txn_t *txn, const void *prefix, size_t pn, aux_fn fn, void *arg);
+
 /* ---- ingested files ----------------------------------------------------- */
 
 /* How far a file (by SHA-256) was ingested: rows committed, and whether

@@ -32,6 +32,8 @@ enum yima_err {
 	YIMA_ETLS = -16,	/* TLS set up wrong (untrusted or mismatched
 				 * certificate, refused client certificate,
 				 * protocol version): retrying cannot help */
+	YIMA_EUNAVAIL = -17,	/* a cluster could not answer in time (its
+				 * streams or views): retrying may help */
 };
 
 /* Generic text for an error code; never NULL, static storage. */
