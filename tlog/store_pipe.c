@@ -90,24 +90,31 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Wait for the worker's batch and put the nodes it made; the batch is
- * empty again.  Returns the batch's error, or a storage error. */
-static int take_back(merkle_store_t *s)
+/* Put the nodes batch b made (or return the error that stopped it); b is
+ * empty again. */
+static int put_nodes(merkle_store_t *s, struct pipe_batch *b)
 {
-	struct pipe_batch *b = &s->b[1 - s->fill];
-	int rc;
+	int rc = b->err;
 
-	pthread_mutex_lock(&s->mu);
-	while (s->busy)
-		pthread_cond_wait(&s->cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
-	rc = b->err;
 	for (size_t i = 0; rc == 0 && i < b->nnodes; i++)
 		rc = store_tail_put(s, &b->nodes[i]);
 	b->n = b->nnodes = 0;
 	b->err = 0;
 	buf_reset(&b->bytes);
 	return rc;
+}
+
+/* Wait for the worker's batch and put the nodes it made; the batch is
+ * empty again.  Returns the batch's error, or a storage error. */
+static int take_back(merkle_store_t *s)
+{
+	struct pipe_batch *b = &s->b[1 - s->fill];
+
+	pthread_mutex_lock(&s->mu);
+	while (s->busy)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	return put_nodes(s, b);
 }
 
 /* Start the worker; false (and nothing to undo) when it cannot be: the
@@ -174,13 +181,7 @@ int store_pipe_sync(merkle_store_t *s)
 		return rc;
 	b = &s->b[s->fill];	/* the worker is idle: hash the rest here */
 	batch_hash(s, &s->h, b);
-	rc = b->err;
-	for (size_t i = 0; rc == 0 && i < b->nnodes; i++)
-		rc = store_tail_put(s, &b->nodes[i]);
-	b->n = b->nnodes = 0;
-	b->err = 0;
-	buf_reset(&b->bytes);
-	return rc;
+	return put_nodes(s, b);
 }
 
 void store_pipe_stop(merkle_store_t *s)

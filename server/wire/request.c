@@ -73,6 +73,21 @@ static void count_outcome(const outcome_t *o, request_result_t *res)
 	}
 }
 
+/* The answer to r from its outcome: counted into res, packed into out
+ * (nothing packed for a conflict, which the caller answers with 409). */
+static int answer_outcome(const request_t *r, const outcome_t *o, buf_t *out,
+			  request_result_t *res)
+{
+	res->status = o->status;
+	if (o->status == OUTCOME_CONFLICT)
+		return 0;
+	if (o->status == OUTCOME_RECORDED && !r->dry_run)
+		count_outcome(o, res);
+	return r->kind == REQUEST_BATCH
+		? wire_pack_batch_receipt(r->batch->batch_id, o, out)
+		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, o, out);
+}
+
 static int run_outcome(ledger_txn_t *txn, request_t *r, outcome_t *o)
 {
 	yima_slice_t fac = yima_slice_cstr(r->facility);
@@ -99,16 +114,9 @@ int request_run(ledger_txn_t *txn, request_t *r, buf_t *out, request_result_t *r
 		return rc;
 	if ((rc = run_outcome(txn, r, &o)) < 0)
 		goto free_outcome;
-	res->status = o.status;
 	res->first_seq = o.first_seq;
 	res->count = o.n;
-	if (o.status == OUTCOME_CONFLICT)
-		goto free_outcome;
-	if (o.status == OUTCOME_RECORDED && !r->dry_run)
-		count_outcome(&o, res);
-	rc = r->kind == REQUEST_BATCH
-		? wire_pack_batch_receipt(r->batch->batch_id, &o, out)
-		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, &o, out);
+	rc = answer_outcome(r, &o, out, res);
 free_outcome:
 	outcome_deinit(&o);
 	return rc;
@@ -145,14 +153,7 @@ int request_run_cluster(cluster_node_t *node, request_t *r, buf_t *out, request_
 		return rc;
 	if ((rc = cluster_outcome(node, r, &o, why, whylen)) < 0)
 		goto free_outcome;
-	res->status = o.status;
-	if (o.status == OUTCOME_CONFLICT)
-		goto free_outcome;
-	if (o.status == OUTCOME_RECORDED && !r->dry_run)
-		count_outcome(&o, res);
-	rc = r->kind == REQUEST_BATCH
-		? wire_pack_batch_receipt(r->batch->batch_id, &o, out)
-		: wire_pack_claim_verdict(r->claim->settlement, r->dry_run, &o, out);
+	rc = answer_outcome(r, &o, out, res);
 free_outcome:
 	outcome_deinit(&o);
 	return rc;
