@@ -120,6 +120,8 @@ static int merkle_range_hash(const merkle_reader_t *r, uint64_t lo, uint64_t hi,
 		n++;
 		lo += UINT64_C(1) << level;
 	}
+	if (n == 0)	/* an empty range has no hash: callers never ask for one */
+		return YIMA_EINVAL;
 	memcpy(out, parts[n - 1], MERKLE_HASH_SIZE);
 	while (n-- > 1)
 		if ((rc = merkle_node_hash(parts[n - 1], out, out)) < 0)

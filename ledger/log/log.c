@@ -25,6 +25,8 @@ static int meta_text(ledger_txn_t *txn, const char *name, yima_slice_t *out)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc = mdb_get(txn->mdb, ledger_dbi(txn, DB_META), &k, &v);
+
+	*out = yima_slice(NULL, 0);	/* never read unset, whatever rc says */
 	if (rc != 0)
 		return yima_err_from_mdb(rc);
 	*out = yima_slice(v.mv_data, v.mv_size);
