@@ -12,6 +12,7 @@
  * packed bytes: a node packs each operation once, when it is submitted,
  * and the publisher only concatenates them (protobuf's repeated field 3).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,17 @@ void envelope_input(const verify_input_t *in, uint32_t index, Yima__Cluster__V1_
 	}
 }
 
+/* What the parsers of an event allow (core/event.c, core/timefmt.c):
+ * a view takes the stream's inputs as parsed, so it checks the bounds the
+ * parsers would have. */
+static bool input_in_range(const Yima__Cluster__V1__Input *m)
+{
+	if (m->type > EV_DESTROY || m->qty > EVENT_UNITS_MAX)
+		return false;
+	return m->time == NULL || (m->time->nsec < 1000000000u && m->time->offset_min >= -(23 * 60 + 59) &&
+				   m->time->offset_min <= 23 * 60 + 59);
+}
+
 void envelope_input_decode(const Yima__Cluster__V1__Input *m, verify_input_t *in)
 {
 	event_t *ev = &in->ev;
@@ -77,6 +89,12 @@ void envelope_input_decode(const Yima__Cluster__V1__Input *m, verify_input_t *in
 	if (m->status == YIMA_EBADRECORD) {
 		in->raw = sl(m->raw);
 		in->raw_masked = true;
+		return;
+	}
+	if (!input_in_range(m)) {
+		/* a node never publishes this; every view refuses it alike */
+		in->status = YIMA_EBADRECORD;
+		snprintf(in->reason, sizeof in->reason, "an input out of range on the stream");
 		return;
 	}
 	if (m->time != NULL) {

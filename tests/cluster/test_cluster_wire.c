@@ -77,6 +77,45 @@ Test(cluster_envelope, a_broken_row_travels_as_its_masked_evidence)
 	cr_assert_str_eq(out.reason, in.reason);
 }
 
+/* What no node publishes (a type, a quantity, a time no parser gives) is
+ * a broken row in every view alike, not an event applied as it comes. */
+Test(cluster_envelope, an_input_out_of_range_is_a_broken_row)
+{
+	Yima__Cluster__V1__Input m = YIMA__CLUSTER__V1__INPUT__INIT;
+	Yima__Cluster__V1__Time t = YIMA__CLUSTER__V1__TIME__INIT;
+	verify_input_t out;
+	static const struct { uint32_t type; uint64_t qty; uint32_t nsec; int32_t off; int ok; } cases[] = {
+		{ EV_DISPENSE, 3, 0, 480, 1 },
+		{ EV_DESTROY, EVENT_UNITS_MAX, 999999999u, -1439, 1 },
+		{ EV_DESTROY + 1, 3, 0, 480, 0 },
+		{ 200, 3, 0, 480, 0 },
+		{ EV_DISPENSE, (uint64_t)EVENT_UNITS_MAX + 1, 0, 480, 0 },
+		{ EV_DISPENSE, UINT64_MAX, 0, 480, 0 },
+		{ EV_DISPENSE, 3, 1000000000u, 480, 0 },
+		{ EV_DISPENSE, 3, 0, 1440, 0 },
+		{ EV_DISPENSE, 3, 0, -1440, 0 },
+	};
+
+	m.time = &t;
+	m.facility.data = (uint8_t *)"P0001";
+	m.facility.len = 5;
+	m.code.data = (uint8_t *)"84732108458920025037";
+	m.code.len = 20;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		m.type = cases[i].type;
+		m.has_qty = true;
+		m.qty = cases[i].qty;
+		t.sec = 1772416800;
+		t.nsec = cases[i].nsec;
+		t.offset_min = cases[i].off;
+		envelope_input_decode(&m, &out);
+		if (cases[i].ok)
+			cr_assert_eq(out.status, 0, "case %zu: status %d", i, out.status);
+		else
+			cr_assert_eq(out.status, YIMA_EBADRECORD, "case %zu: status %d", i, out.status);
+	}
+}
+
 Test(cluster_keyset, counted)
 {
 	keyset_t s;
