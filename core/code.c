@@ -156,7 +156,7 @@ static unsigned char code_fullwidth(unsigned char b1, unsigned char b2)
 static int code_clean(const char *raw, size_t len, char *buf, size_t *n,
 		      char *why, size_t whylen)
 {
-	const unsigned char *p = (const unsigned char *)raw;
+	const unsigned char *p = (const unsigned char *)(len ? raw : "");	/* raw may be NULL */
 	const unsigned char *end = p + len;
 	char cb[16];
 	size_t o = 0;
