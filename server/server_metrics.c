@@ -36,6 +36,13 @@ static void family(buf_t *out, const char *name, const char *type, const char *h
 	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void single(buf_t *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(out, name, type, help);
+	buf_printf(out, "%s %" PRIu64 "\n", name, v);
+}
+
 static void render_http(const server_metrics_t *m, buf_t *out)
 {
 	family(out, "yimad_http_refused_total", "counter",
@@ -43,10 +50,10 @@ static void render_http(const server_metrics_t *m, buf_t *out)
 	for (int i = 0; i < REFUSED_COUNT; i++)
 		buf_printf(out, "yimad_http_refused_total{reason=\"%s\"} %" PRIu64 "\n",
 			   refusal_name((enum refusal)i), m->refused[i]);
-	family(out, "yimad_connections_accepted_total", "counter", "Connections accepted.");
-	buf_printf(out, "yimad_connections_accepted_total %" PRIu64 "\n", m->accepted);
-	family(out, "yimad_connections", "gauge", "Connections open now.");
-	buf_printf(out, "yimad_connections %" PRIu64 "\n", m->open);
+	single(out, "yimad_connections_accepted_total", "counter",
+	       "Connections accepted.", m->accepted);
+	single(out, "yimad_connections", "gauge",
+	       "Connections open now.", m->open);
 }
 
 void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
@@ -90,14 +97,12 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 	}
 	buf_printf(out, "yimad_request_seconds_sum %.6f\nyimad_request_seconds_count %" PRIu64 "\n",
 		   m->latency_sum, m->latency_count);
-	family(out, "yimad_commits_total", "counter", "Group commits of the writer thread.");
-	buf_printf(out, "yimad_commits_total %" PRIu64 "\n", m->commits);
-	family(out, "yimad_committed_requests_total", "counter",
-	       "Write requests (batches, claims) carried by group commits.");
-	buf_printf(out, "yimad_committed_requests_total %" PRIu64 "\n", m->committed_jobs);
-	family(out, "yimad_commit_flushes_total", "counter",
-	       "Group commits answered after flushing their own meta page (the others rode on the next commit).");
-	buf_printf(out, "yimad_commit_flushes_total %" PRIu64 "\n", m->commit_syncs);
+	single(out, "yimad_commits_total", "counter",
+	       "Group commits of the writer thread.", m->commits);
+	single(out, "yimad_committed_requests_total", "counter",
+	       "Write requests (batches, claims) carried by group commits.", m->committed_jobs);
+	single(out, "yimad_commit_flushes_total", "counter",
+	       "Group commits answered after flushing their own meta page (the others rode on the next commit).", m->commit_syncs);
 	family(out, "yimad_commit_group_seconds", "gauge",
 	       "Recent mean time of a group's apply and commit (the writer flushes a group's meta page at once when a flush takes less than half of it).");
 	buf_printf(out, "yimad_commit_group_seconds %.6f\n", m->group_s);
@@ -108,8 +113,7 @@ void metrics_render(const server_metrics_t *m, ledger_t *lg, buf_t *out)
 		events = ledger_event_count(txn);
 		ledger_txn_abort(txn);
 	}
-	buf_printf(out, "# HELP yimad_ledger_events Event records in the ledger.\n"
-		        "# TYPE yimad_ledger_events gauge\nyimad_ledger_events %" PRIu64 "\n", events);
+	single(out, "yimad_ledger_events", "gauge", "Event records in the ledger.", events);
 	if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", ledger_dir(lg)) < sizeof path &&
 	    stat(path, &sb) == 0)
 		buf_printf(out, "# HELP yimad_ledger_bytes Size of the ledger file.\n"
@@ -122,30 +126,21 @@ void metrics_render_cluster(cluster_node_t *node, buf_t *out)
 	cluster_stats_t st;
 
 	cluster_node_stats(node, &st);
-	buf_printf(out, "# HELP yimad_cluster_published_messages_total Stream messages this node published.\n"
-		   "# TYPE yimad_cluster_published_messages_total counter\n"
-		   "yimad_cluster_published_messages_total %llu\n",
-		   (unsigned long long)st.published_msgs);
-	buf_printf(out, "# HELP yimad_cluster_published_ops_total Operations in them.\n"
-		   "# TYPE yimad_cluster_published_ops_total counter\n"
-		   "yimad_cluster_published_ops_total %llu\n", (unsigned long long)st.published_ops);
-	buf_printf(out, "# HELP yimad_cluster_applied_messages_total Stream messages this node's views applied.\n"
-		   "# TYPE yimad_cluster_applied_messages_total counter\n"
-		   "yimad_cluster_applied_messages_total %llu\n", (unsigned long long)st.applied_msgs);
-	buf_printf(out, "# HELP yimad_cluster_claims_total Claims this node coordinated, by decision.\n"
-		   "# TYPE yimad_cluster_claims_total counter\n"
-		   "yimad_cluster_claims_total{decision=\"commit\"} %llu\n"
-		   "yimad_cluster_claims_total{decision=\"abort\"} %llu\n"
-		   "yimad_cluster_claims_total{decision=\"busy\"} %llu\n",
-		   (unsigned long long)st.claims_committed, (unsigned long long)st.claims_aborted,
-		   (unsigned long long)st.claims_busy);
-	buf_printf(out, "# HELP yimad_cluster_recovered_total Claims left undecided by another node that this node decided.\n"
-		   "# TYPE yimad_cluster_recovered_total counter\n"
-		   "yimad_cluster_recovered_total %llu\n", (unsigned long long)st.claims_recovered);
-	buf_printf(out, "# HELP yimad_cluster_undecided Claims prepared in this node's views and not decided yet.\n"
-		   "# TYPE yimad_cluster_undecided gauge\n"
-		   "yimad_cluster_undecided %llu\n", (unsigned long long)st.undecided);
-	buf_printf(out, "# HELP yimad_cluster_deferred Operations waiting in this node's views for a decision.\n"
-		   "# TYPE yimad_cluster_deferred gauge\n"
-		   "yimad_cluster_deferred %llu\n", (unsigned long long)st.deferred);
+	single(out, "yimad_cluster_published_messages_total", "counter",
+	       "Stream messages this node published.", st.published_msgs);
+	single(out, "yimad_cluster_published_ops_total", "counter", "Operations in them.",
+	       st.published_ops);
+	single(out, "yimad_cluster_applied_messages_total", "counter",
+	       "Stream messages this node's views applied.", st.applied_msgs);
+	family(out, "yimad_cluster_claims_total", "counter", "Claims this node coordinated, by decision.");
+	buf_printf(out, "yimad_cluster_claims_total{decision=\"commit\"} %" PRIu64 "\n"
+		   "yimad_cluster_claims_total{decision=\"abort\"} %" PRIu64 "\n"
+		   "yimad_cluster_claims_total{decision=\"busy\"} %" PRIu64 "\n",
+		   st.claims_committed, st.claims_aborted, st.claims_busy);
+	single(out, "yimad_cluster_recovered_total", "counter",
+	       "Claims left undecided by another node that this node decided.", st.claims_recovered);
+	single(out, "yimad_cluster_undecided", "gauge",
+	       "Claims prepared in this node's views and not decided yet.", st.undecided);
+	single(out, "yimad_cluster_deferred", "gauge",
+	       "Operations waiting in this node's views for a decision.", st.deferred);
 }

@@ -91,6 +91,24 @@ static int run_job(ledger_txn_t *txn, job_t *j)
 	return 0;
 }
 
+/* The group's checkpoint (signed once) and proofs, into the answers of
+ * the jobs that were recorded; nothing is signed for a group without one. */
+static int seal_group(ledger_txn_t *txn, job_t *list)
+{
+	request_seal_t seal = { NULL, 0 };
+	int rc = 0;
+
+	for (job_t *j = list; j != NULL && rc == 0; j = j->next) {
+		if (j->left_out || j->status != 200)
+			continue;
+		if (seal.checkpoint == NULL && (rc = request_seal_begin(txn, &seal)) < 0)
+			break;
+		rc = request_seal(txn, &seal, &j->request, &j->result, &j->body);
+	}
+	request_seal_end(&seal);
+	return rc;
+}
+
 /* Apply the group in one transaction.  Returns 0 (every job answered), or
  * the first job that failed on its own (to be answered and left out). */
 static job_t *run_group_once(writer_t *w, job_t *list, int *err)
@@ -118,15 +136,10 @@ static job_t *run_group_once(writer_t *w, job_t *list, int *err)
 			return NULL;
 		}
 	}
-	/* the group's checkpoint (signed once) and proofs, into the answers */
-	for (j = list; j != NULL; j = j->next) {
-		if (j->left_out || j->status != 200)
-			continue;
-		if ((rc = request_seal(txn, &j->request, &j->result, &j->body)) < 0) {
-			ledger_txn_abort(txn);
-			*err = rc;
-			return NULL;
-		}
+	if ((rc = seal_group(txn, list)) < 0) {
+		ledger_txn_abort(txn);
+		*err = rc;
+		return NULL;
 	}
 	if ((rc = ledger_txn_commit(txn)) < 0)
 		*err = rc;

@@ -218,7 +218,7 @@ free_items:
 	return rc;
 }
 
-/* Record this partition's codes as decided; *first, *count: the records. */
+/* Record this partition's codes as decided; *first: the first record. */
 static int record(ledger_txn_t *txn, const Yima__Cluster__V1__Prepare *p, verify_input_t *items,
 		  size_t n, bool void_claim, uint64_t *first)
 {

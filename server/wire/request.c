@@ -187,14 +187,14 @@ static int proof_of(ledger_txn_t *txn, uint64_t seq, uint64_t size, wire_arena_t
 	return 0;
 }
 
-static int seal_claim(ledger_txn_t *txn, const request_result_t *res, char *cp, buf_t *out)
+static int seal_claim(ledger_txn_t *txn, const request_seal_t *seal, const request_result_t *res,
+		      buf_t *out)
 {
 	Yima__V1__ClaimVerdict m = YIMA__V1__CLAIM_VERDICT__INIT;
 	wire_arena_t a = { NULL };
-	uint64_t size;
-	int rc = ledger_log_size(txn, &size);
+	int rc = 0;
 
-	m.checkpoint = cp;
+	m.checkpoint = seal->checkpoint;
 	m.n_proofs = res->first_seq ? res->count : 0;
 	m.proofs = wire_arena_alloc(&a, (m.n_proofs ? m.n_proofs : 1) * sizeof *m.proofs);
 	Yima__V1__InclusionProof *p = wire_arena_alloc(&a, (m.n_proofs ? m.n_proofs : 1) * sizeof *p);
@@ -202,7 +202,7 @@ static int seal_claim(ledger_txn_t *txn, const request_result_t *res, char *cp, 
 		rc = YIMA_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < m.n_proofs; i++) {
 		m.proofs[i] = &p[i];
-		rc = proof_of(txn, res->first_seq + i, size, &a, &p[i]);
+		rc = proof_of(txn, res->first_seq + i, seal->size, &a, &p[i]);
 	}
 	if (rc == 0)
 		rc = wire_pack_append(&m.base, out);
@@ -210,25 +210,33 @@ static int seal_claim(ledger_txn_t *txn, const request_result_t *res, char *cp, 
 	return rc;
 }
 
-int request_seal(ledger_txn_t *txn, const request_t *r, const request_result_t *res, buf_t *out)
+int request_seal_begin(ledger_txn_t *txn, request_seal_t *seal)
 {
 	yima_slice_t note;
-	char *cp;
 	int rc;
 
+	seal->checkpoint = NULL;
+	if ((rc = ledger_log_checkpoint(txn, &note)) < 0 || (rc = ledger_log_size(txn, &seal->size)) < 0)
+		return rc;
+	if ((seal->checkpoint = strndup(note.p, note.n)) == NULL)
+		return YIMA_ENOMEM;
+	return 0;
+}
+
+void request_seal_end(request_seal_t *seal)
+{
+	free(seal->checkpoint);
+	seal->checkpoint = NULL;
+}
+
+int request_seal(ledger_txn_t *txn, const request_seal_t *seal, const request_t *r,
+		 const request_result_t *res, buf_t *out)
+{
 	if (res->status == OUTCOME_CONFLICT || r->dry_run)
 		return 0;
-	if ((rc = ledger_log_checkpoint(txn, &note)) < 0)
-		return rc;
-	if ((cp = strndup(note.p, note.n)) == NULL)
-		return YIMA_ENOMEM;
-	if (r->kind == REQUEST_CLAIM) {
-		rc = seal_claim(txn, res, cp, out);
-	} else {
-		Yima__V1__BatchReceipt m = YIMA__V1__BATCH_RECEIPT__INIT;
-		m.checkpoint = cp;
-		rc = wire_pack_append(&m.base, out);
-	}
-	free(cp);
-	return rc;
+	if (r->kind == REQUEST_CLAIM)
+		return seal_claim(txn, seal, res, out);
+	Yima__V1__BatchReceipt m = YIMA__V1__BATCH_RECEIPT__INIT;
+	m.checkpoint = seal->checkpoint;
+	return wire_pack_append(&m.base, out);
 }

@@ -69,11 +69,21 @@ int request_run(ledger_txn_t *txn, request_t *r, struct buf *out, request_result
 /*
  * After every request of a group ran, in the same write transaction: the
  * signed checkpoint that will cover their records (signed once for the
- * group, stored at commit) and, for a claim, each record's inclusion
- * proof in it, appended to r's packed answer out as further fields of the
- * same message (protobuf merges concatenated messages).  Nothing for a
- * dry run or a conflict.  Returns 0 or an error.
+ * group, stored at commit) and the tree's size, taken once for the group
+ * by request_seal_begin() (request_seal_end() frees them); then for each
+ * request, request_seal() appends to r's packed answer out the checkpoint
+ * and, for a claim, each record's inclusion proof in it, as further fields
+ * of the same message (protobuf merges concatenated messages).  Nothing
+ * for a dry run or a conflict.  Return 0 or an error.
  */
-int request_seal(ledger_txn_t *txn, const request_t *r, const request_result_t *res, struct buf *out);
+typedef struct request_seal {
+	char *checkpoint;	/* the signed note, NUL-terminated */
+	uint64_t size;		/* the tree size it covers */
+} request_seal_t;
+
+int request_seal_begin(ledger_txn_t *txn, request_seal_t *seal);
+void request_seal_end(request_seal_t *seal);
+int request_seal(ledger_txn_t *txn, const request_seal_t *seal, const request_t *r,
+		 const request_result_t *res, struct buf *out);
 
 #endif
