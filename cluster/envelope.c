@@ -4,7 +4,7 @@
  *
  * An Input carries what the verifier needs of one event or claimed code
  * and nothing a record would not keep: the patient only as its keyed hash,
- * a broken row's bytes already masked (verify_input_seal()).  The view
+ * a broken row's bytes already masked (verify_inputs_seal()).  The view
  * normalizes the scanned code again (the same function, so the same
  * result), as the node that took the request did.
  *

@@ -66,27 +66,46 @@ static int mask_patient(ledger_txn_t *txn, const verify_input_t *in, buf_t *out)
 	return out->oom ? YIMA_ENOMEM : 0;
 }
 
-int verify_input_seal(ledger_txn_t *txn, verify_input_t *in, buf_t *raw)
+static int seal_broken(ledger_txn_t *txn, verify_input_t *in, buf_t *raw)
 {
 	int rc;
 
-	buf_reset(raw);
-	if (in->status == YIMA_EBADRECORD) {
-		if (in->raw_masked)
-			return 0;
-		if ((rc = mask_patient(txn, in, raw)) < 0)
-			return rc;
-		in->raw = yima_slice((const char *)raw->p, raw->len);
-		in->raw_masked = true;
-		in->row_patient = yima_slice("", 0);
+	if (in->raw_masked)
 		return 0;
-	}
-	if (in->has_patient_mac || in->ev.patient.n == 0)
-		return 0;
-	if ((rc = ledger_patient_mac(txn, in->ev.patient.p, in->ev.patient.n, in->patient_mac)) < 0)
+	if ((rc = mask_patient(txn, in, raw)) < 0)
 		return rc;
-	in->has_patient_mac = true;
-	in->ev.patient = yima_slice("", 0);
+	in->raw = yima_slice((const char *)raw->p, raw->len);
+	in->raw_masked = true;
+	in->row_patient = yima_slice("", 0);
+	return 0;
+}
+
+int verify_inputs_seal(ledger_txn_t *txn, verify_input_t *items, size_t n, buf_t *raws)
+{
+	uint8_t mac[LEDGER_MAC_LEN];
+	yima_slice_t keyed = yima_slice(NULL, 0);	/* the id mac holds the hash of */
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		verify_input_t *in = &items[i];
+
+		buf_reset(&raws[i]);
+		if (in->status == YIMA_EBADRECORD) {
+			if ((rc = seal_broken(txn, in, &raws[i])) < 0)
+				return rc;
+			continue;
+		}
+		if (in->has_patient_mac || in->ev.patient.n == 0)
+			continue;
+		if (!yima_slice_eq(in->ev.patient, keyed)) {	/* a claim's items share one */
+			if ((rc = ledger_patient_mac(txn, in->ev.patient.p, in->ev.patient.n, mac)) < 0)
+				return rc;
+			keyed = in->ev.patient;
+		}
+		memcpy(in->patient_mac, mac, LEDGER_MAC_LEN);
+		in->has_patient_mac = true;
+		in->ev.patient = yima_slice("", 0);
+	}
 	return 0;
 }
 

@@ -28,8 +28,7 @@ static int seal(cluster_node_t *n, verify_input_t *items, coord_split_t *sp, boo
 
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < sp->n && rc == 0; i++)
-		rc = verify_input_seal(txn, &items[i], &sp->raw[i]);
+	rc = verify_inputs_seal(txn, items, sp->n, sp->raw);
 	if (rc == 0 && claim)
 		rc = claim_content(txn, items, sp->n, sp->content);
 	ledger_txn_abort(txn);

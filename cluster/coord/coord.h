@@ -19,7 +19,7 @@ typedef struct coord_split {
 	uint8_t content[LEDGER_HASH_LEN];	/* a claim's content hash */
 } coord_split_t;
 
-/* Seal items (patient keyed, broken rows masked: verify_input_seal()),
+/* Seal items (patient keyed, broken rows masked: verify_inputs_seal()),
  * give each its partition (its code's, else home) and its wire form; a
  * claim (claim true) gets its content hash.  YIMA_ENOTFOUND when this node
  * does not serve a partition the write needs (why says which). */

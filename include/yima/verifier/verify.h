@@ -73,13 +73,14 @@ void verify_input_from_fields(const yima_slice_t fld[EVENT_NCOLUMNS], verify_inp
 void verify_input_from_claim(const event_claim_t *c, yima_slice_t code, yima_slice_t drug,
 			     uint64_t units, verify_input_t *in);
 
-/* Make in fit to leave this process (a cluster node publishes inputs to
- * the partition streams): its patient id keyed into in->patient_mac (and
- * the clear id dropped), a broken row's raw bytes masked as a record
- * keeps them, into raw (in->raw then points into raw, which must outlive
- * in).  Returns 0 or an error. */
+/* Make items fit to leave this process (a cluster node publishes inputs
+ * to the partition streams): each patient id keyed into patient_mac (and
+ * the clear id dropped; consecutive items of one id, as a claim's are,
+ * keyed once), a broken row's raw bytes masked as a record keeps them,
+ * into raws[i] (items[i].raw then points into it, which must outlive
+ * items).  Returns 0 or an error. */
 struct buf;
-int verify_input_seal(ledger_txn_t *txn, verify_input_t *in, struct buf *raw);
+int verify_inputs_seal(ledger_txn_t *txn, verify_input_t *items, size_t n, struct buf *raws);
 
 /* Normalize in->ev.code (status must be 0 on entry; sets MALFORMED). */
 void verify_input_normalize(verify_input_t *in);
