@@ -72,7 +72,11 @@ struct bench {
 	uint64_t received[FACS];	/* codes sent in receive batches */
 	uint64_t sold[FACS];		/* codes claimed */
 	uint64_t seq;
-	uint64_t ok, err, units;	/* in the window: answers, errors, events or claims */
+	uint64_t ok, err, units;	/* answered in the window: answers, errors, events or claims */
+	/* CPU at the window's start and end, and when each was read: the end
+	 * is read on the tick that ends the window, before the requests in
+	 * flight drain, so CPU and answers cover the same seconds */
+	double cpu_v0[MAXCPU], cpu_r0[MAXCPU], cpu_v1[MAXCPU], cpu_r1[MAXCPU], t_cpu0, t_cpu1;
 	double *lat;
 	size_t nlat;
 	struct conn c[MAXCONN];
@@ -223,7 +227,7 @@ static void done(struct conn *c, bool ok)
 
 	c->busy = false;
 	b->inflight--;
-	if (c->sent >= b->t_measure && t <= b->t_end) {
+	if (t >= b->t_measure && t < b->t_end) {	/* by when it was answered */
 		if (ok) {
 			b->ok++;
 			b->units += b->phase == P_EVENTS ? (uint64_t)b->batch : 1;
@@ -308,13 +312,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct bench *b = arg;
 	(void)fd;
 	(void)what;
-	if (now_s() >= b->t_end)
+	if (!b->stopping && now_s() >= b->t_end) {
+		cpu_snap(b, b->cpu_v1, b->cpu_r1);
+		b->t_cpu1 = now_s();
 		b->stopping = true;
+	}
 }
 
 static int run_phase(struct bench *b, enum phase ph)
 {
-	double v0[MAXCPU], r0[MAXCPU], v1[MAXCPU], r1[MAXCPU];
 	struct timeval tv = { 0, 100000 };
 	struct event *tick;
 
@@ -339,19 +345,20 @@ static int run_phase(struct bench *b, enum phase ph)
 	event_add(tick, &tv);
 	while (now_s() < b->t_measure)
 		event_base_loop(b->base, EVLOOP_ONCE);
-	cpu_snap(b, v0, r0);
+	cpu_snap(b, b->cpu_v0, b->cpu_r0);
+	b->t_cpu0 = now_s();
 	event_base_dispatch(b->base);
-	cpu_snap(b, v1, r1);
 	event_free(tick);
-	double window = b->seconds;
+	double window = b->seconds, scale = window / (b->t_cpu1 - b->t_cpu0);
 	qsort(b->lat, b->nlat, sizeof *b->lat, cmp_double);
 	printf("phase=%s rate=%.0f unit=%s ok=%" PRIu64 " errors=%" PRIu64 " p50_ms=%.2f p99_ms=%.2f",
 	       ph == P_EVENTS ? "events" : "settle", (double)b->units / window,
 	       ph == P_EVENTS ? "events/s" : "claims/s", b->ok, b->err,
 	       b->nlat ? b->lat[b->nlat / 2] * 1e3 : 0.0, b->nlat ? b->lat[b->nlat * 99 / 100] * 1e3 : 0.0);
 	for (int i = 0; i < b->ncpu; i++)
-		printf(" cpu_%s=%.3f cpu_%s_views=%.3f", b->cpu_label[i], (v1[i] + r1[i]) - (v0[i] + r0[i]),
-		       b->cpu_label[i], v1[i] - v0[i]);
+		printf(" cpu_%s=%.3f cpu_%s_views=%.3f", b->cpu_label[i],
+		       ((b->cpu_v1[i] + b->cpu_r1[i]) - (b->cpu_v0[i] + b->cpu_r0[i])) * scale,
+		       b->cpu_label[i], (b->cpu_v1[i] - b->cpu_v0[i]) * scale);
 	printf(" window_s=%.1f\n", window);
 	fflush(stdout);
 	for (int i = 0; i < b->conns; i++)

@@ -85,6 +85,7 @@ say "uploads: $rows rows answered"
 
 # ---- 2. claims across partitions while their coordinator dies -------------------------
 made=$(python3 "$src/tests/integration/cluster_claims.py" "$t/w/events.csv" "$t/w/catalog.csv" "$t/claims" 120 3)
+[ "$made" = 120 ] || fail "the claim generator made $made claims, not 120"
 settle_one() {	# claim file: retried on 5xx / no answer until a verdict
 	local c=$1 k t0
 	t0=$(date +%s.%N)
@@ -146,6 +147,8 @@ for c in range(made):
 print(records, accepted)
 PY
 say "claims: $made answered, $accepted accepted, $claim_records records"
+# a run where every claim was refused would prove nothing of all-or-nothing
+[ "$accepted" -ge $((made / 2)) ] || fail "only $accepted of $made claims accepted"
 
 # ---- 3. every node, and a rebuilt one, the same ------------------------------------------
 want=$((rows + claim_records))
