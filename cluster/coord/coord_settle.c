@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coord.h"
+#include "yima/util/buf.h"
 #include "yima/util/error.h"
 #include "yima/verifier/claim.h"
 
@@ -83,10 +84,8 @@ static int read_decided(view_t *v, const coord_split_t *sp, unsigned k, const ui
 	key[0] = AUX_DECIDED;
 	memcpy(key + 1, t, TXN_LEN);
 	if ((rc = ledger_aux_get(txn, key, sizeof key, &val)) == 0 && val.n == 17) {
-		for (int i = 0; i < 8; i++) {
-			first = first << 8 | (uint8_t)val.p[1 + i];
-			count = count << 8 | (uint8_t)val.p[9 + i];
-		}
+		first = get_u64be((const uint8_t *)val.p + 1);
+		count = get_u64be((const uint8_t *)val.p + 9);
 		if (count != sp->count[k])
 			rc = YIMA_ECORRUPT;
 	} else if (rc == 0) {

@@ -116,8 +116,7 @@ static void qop_free(struct qop *q)
 static void queue_key(uint64_t seq, uint32_t idx, uint8_t key[13])
 {
 	key[0] = AUX_QUEUE;
-	for (int i = 0; i < 8; i++)
-		key[1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	put_u64be(key + 1, seq);
 	for (int i = 0; i < 4; i++)
 		key[9 + i] = (uint8_t)(idx >> (24 - 8 * i));
 }
@@ -320,8 +319,7 @@ int view_apply_message(view_t *v, ledger_txn_t *txn, uint64_t seq, const void *d
 			rc = apply_op(v, txn, seq, (uint32_t)i, e->ops[i]);
 		yima__cluster__v1__envelope__free_unpacked(e, NULL);
 	}
-	for (int i = 0; i < 8; i++)
-		be[i] = (uint8_t)(seq >> (56 - 8 * i));
+	put_u64be(be, seq);
 	if (rc == 0)
 		rc = ledger_aux_put(txn, AUX_APPLIED, 1, be, sizeof be);
 	return rc;
@@ -387,8 +385,7 @@ static int load_queued(void *arg, yima_slice_t key, yima_slice_t val)
 
 	if (key.n != 13 || (q = calloc(1, sizeof *q)) == NULL)
 		return key.n != 13 ? YIMA_ECORRUPT : YIMA_ENOMEM;
-	for (int i = 0; i < 8; i++)
-		q->seq = q->seq << 8 | (uint8_t)key.p[1 + i];
+	q->seq = get_u64be((const uint8_t *)key.p + 1);
 	for (int i = 0; i < 4; i++)
 		q->idx = q->idx << 8 | (uint8_t)key.p[9 + i];
 	if ((q->bytes = malloc(val.n ? val.n : 1)) == NULL ||
@@ -422,8 +419,7 @@ int view_state_load(view_t *v, char *why, size_t whylen)
 		return yima_fail(why, whylen, rc, "p%u: %s", v->k, yima_strerror(rc));
 	v->applied = 0;
 	if (ledger_aux_get(txn, AUX_APPLIED, 1, &val) == 0 && val.n == 8)
-		for (int i = 0; i < 8; i++)
-			v->applied = v->applied << 8 | (uint8_t)val.p[i];
+		v->applied = get_u64be((const uint8_t *)val.p);
 	if ((rc = ledger_aux_scan(txn, &p, 1, load_pending, v)) == 0)
 		rc = ledger_aux_scan(txn, &q, 1, load_queued, v);
 	ledger_txn_abort(txn);

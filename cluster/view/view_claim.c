@@ -243,10 +243,8 @@ static int remember(ledger_txn_t *txn, const ProtobufCBinaryData *t, Yima__Clust
 
 	txn_key(AUX_DECIDED, t, key);
 	val[0] = (uint8_t)d;
-	for (int i = 0; i < 8; i++) {
-		val[1 + i] = (uint8_t)(first >> (56 - 8 * i));
-		val[9 + i] = (uint8_t)(count >> (56 - 8 * i));
-	}
+	put_u64be(val + 1, first);
+	put_u64be(val + 9, count);
 	return ledger_aux_put(txn, key, sizeof key, val, sizeof val);
 }
 
