@@ -70,7 +70,7 @@ unsigned cluster_partition_of_claim(const char *facility, const char *settlement
 /*
  * An event batch through the streams: split by partition, published, and
  * answered from the views once applied (out->codes in batch order, seqs
- * per partition).  items are sealed here (verify_input_seal()).  content
+ * per partition).  items are sealed here (verify_inputs_seal()).  content
  * is the batch's keyed digest.  Returns 0 with out->status RECORDED,
  * REPLAYED or CONFLICT; YIMA_EUNAVAIL when the streams or views did not
  * answer within the node's deadline (a retry is safe); YIMA_ENOTFOUND
